@@ -1,0 +1,185 @@
+"""Findings: what every stage reports instead of raising.
+
+A finding has a stable code (``NEMO1xx`` spec, ``2xx`` generation, ``3xx`` execution, ``4xx``
+validation, ``5xx`` agent and environment), a severity, a span in the spec when it concerns one,
+and the names of the fixes that can address it. The CLI prints findings compiler-style; the
+language server turns them into diagnostics. Both read the same objects.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    """Ordered like LSP's DiagnosticSeverity so the server can map it one to one."""
+
+    ERROR = 1
+    """The run cannot be trusted or cannot proceed."""
+    WARNING = 2
+    """Probably a mistake; the run goes on."""
+    INFO = 3
+    """Worth knowing: a decision the tool made for the user."""
+    HINT = 4
+    """A suggestion."""
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A 0-based, end-exclusive range in the spec's text (lines and columns as in LSP)."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @classmethod
+    def at(cls, line: int, col: int = 0, length: int = 0) -> Span:
+        return cls(line, col, line, col + max(length, 0))
+
+    @classmethod
+    def whole_line(cls, line: int, text: str) -> Span:
+        return cls(line, 0, line, len(text))
+
+    def shift(self, lines: int, cols: int = 0) -> Span:
+        """Move a span found in an embedded text (a YAML scalar, a fence) to file coordinates."""
+        return Span(self.line + lines, self.col + (cols if self.line == 0 else 0),
+                    self.end_line + lines, self.end_col + (cols if self.end_line == 0 else 0))
+
+    def to_json(self) -> dict[str, int]:
+        return {"line": self.line, "col": self.col, "end_line": self.end_line, "end_col": self.end_col}
+
+
+@dataclass(frozen=True)
+class Related:
+    """A place elsewhere (a generated module, a log) that explains a finding."""
+
+    path: str
+    span: Span
+    message: str
+
+
+CATALOG: dict[str, tuple[Severity, str]] = {
+    # 1xx: the spec
+    "NEMO100": (Severity.ERROR, "spec file cannot be read"),
+    "NEMO101": (Severity.ERROR, "spec is empty"),
+    "NEMO102": (Severity.ERROR, "front matter is not valid YAML"),
+    "NEMO103": (Severity.WARNING, "unknown front-matter key"),
+    "NEMO104": (Severity.ERROR, "front-matter value has the wrong type"),
+    "NEMO110": (Severity.ERROR, "table caption names no table"),
+    "NEMO111": (Severity.ERROR, "table row has the wrong number of cells"),
+    "NEMO112": (Severity.ERROR, "two tables have the same name"),
+    "NEMO113": (Severity.ERROR, "data block cannot be read"),
+    "NEMO114": (Severity.ERROR, "cell is not a number"),
+    "NEMO115": (Severity.ERROR, "table or column not found"),
+    "NEMO116": (Severity.WARNING, "table has no caption"),
+    "NEMO120": (Severity.ERROR, "model block is not valid YAML"),
+    "NEMO121": (Severity.ERROR, "model block declaration is malformed"),
+    "NEMO122": (Severity.ERROR, "expression has a syntax error"),
+    "NEMO123": (Severity.ERROR, "expression uses a construct outside the model language"),
+    "NEMO124": (Severity.ERROR, "undefined name"),
+    "NEMO125": (Severity.ERROR, "wrong number of indices"),
+    "NEMO126": (Severity.ERROR, "index outside its set"),
+    "NEMO127": (Severity.ERROR, "nonlinear expression"),
+    "NEMO128": (Severity.ERROR, "name declared twice"),
+    "NEMO129": (Severity.WARNING, "declared but never used"),
+    "NEMO130": (Severity.ERROR, "objective missing or repeated"),
+    "NEMO131": (Severity.ERROR, "constraint is not a comparison"),
+    "NEMO132": (Severity.ERROR, "decision variable where only data is allowed"),
+    "NEMO133": (Severity.WARNING, "more than one model block"),
+    "NEMO134": (Severity.ERROR, "parameter data is incomplete"),
+    # 2xx: generation
+    "NEMO201": (Severity.ERROR, "agent cannot work on this spec"),
+    "NEMO202": (Severity.WARNING, "generated file was edited by the user and is kept"),
+    "NEMO203": (Severity.ERROR, "generated module is broken"),
+    "NEMO204": (Severity.INFO, "generated files are up to date"),
+    # 3xx: execution
+    "NEMO301": (Severity.ERROR, "optimizer raised an error"),
+    "NEMO302": (Severity.ERROR, "simulator raised an error"),
+    "NEMO303": (Severity.ERROR, "time limit reached"),
+    "NEMO304": (Severity.ERROR, "CPU-time limit reached"),
+    "NEMO305": (Severity.ERROR, "memory limit reached"),
+    "NEMO306": (Severity.ERROR, "output or file-size limit reached"),
+    "NEMO307": (Severity.ERROR, "run produced no readable result"),
+    "NEMO308": (Severity.INFO, "sandbox isolation is reduced on this machine"),
+    "NEMO309": (Severity.ERROR, "solver not available"),
+    # 4xx: validation
+    "NEMO401": (Severity.ERROR, "simulator finds a constraint violated"),
+    "NEMO402": (Severity.ERROR, "optimizer and simulator disagree on the objective"),
+    "NEMO403": (Severity.ERROR, "solver did not prove optimality"),
+    "NEMO404": (Severity.ERROR, "problem is infeasible"),
+    "NEMO405": (Severity.ERROR, "problem is unbounded"),
+    "NEMO406": (Severity.ERROR, "objective differs from the expected value"),
+    "NEMO407": (Severity.ERROR, "status differs from the expected status"),
+    "NEMO408": (Severity.ERROR, "decisions do not match the model's variables"),
+    "NEMO409": (Severity.INFO, "outcome matches the expected status"),
+    # 5xx: agents and environment
+    "NEMO501": (Severity.ERROR, "unknown agent"),
+    "NEMO502": (Severity.ERROR, "agent failed"),
+    "NEMO503": (Severity.ERROR, "sandbox unavailable"),
+    "NEMO590": (Severity.ERROR, "internal error"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation about a spec or a run, tied to a place when there is one."""
+
+    code: str
+    message: str
+    span: Span | None = None
+    severity: Severity = Severity.ERROR
+    fixes: tuple[str, ...] = ()
+    related: tuple[Related, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def title(self) -> str:
+        return CATALOG.get(self.code, (Severity.ERROR, self.code))[1]
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == Severity.ERROR
+
+    def at(self, span: Span | None) -> Finding:
+        return replace(self, span=span)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity.label,
+            "message": self.message,
+            "span": self.span.to_json() if self.span else None,
+            "fixes": list(self.fixes),
+            "related": [{"path": r.path, "span": r.span.to_json(), "message": r.message}
+                        for r in self.related],
+            "data": self.data,
+        }
+
+
+def finding(code: str, message: str, span: Span | None = None, *, severity: Severity | None = None,
+            fixes: tuple[str, ...] = (), related: tuple[Related, ...] = (),
+            data: dict[str, Any] | None = None) -> Finding:
+    """Build a finding with the catalog's default severity for its code."""
+    if code not in CATALOG:
+        raise KeyError(f"unknown finding code {code}")
+    return Finding(code, message, span, severity if severity is not None else CATALOG[code][0],
+                   fixes, related, data or {})
+
+
+def has_errors(findings: list[Finding] | tuple[Finding, ...]) -> bool:
+    return any(f.is_error for f in findings)
+
+
+class StageError(Exception):
+    """Raised by a pipeline stage to stop the run; carries the findings that explain why."""
+
+    def __init__(self, *findings: Finding) -> None:
+        super().__init__("; ".join(f"{f.code}: {f.message}" for f in findings))
+        self.findings = tuple(findings)

@@ -1,0 +1,211 @@
+"""A pure-Python evaluator of model expressions over resolved data.
+
+Used by the linter to find indices outside their sets (`inv[t - 1]` when `t` is the first period)
+and, with decision values, to score a candidate decision. It walks `ast` nodes that the whitelist in
+:mod:`expr` admitted; it never calls `eval`.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import operator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .data import ModelData
+
+_BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+        ast.Pow: operator.pow, ast.Mod: operator.mod}
+_CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+        ast.Eq: operator.eq, ast.NotEq: operator.ne}
+
+
+class EvalError(Exception):
+    """An expression cannot be evaluated for one assignment of its indices."""
+
+    def __init__(self, message: str, node: ast.AST) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+class BudgetExceeded(Exception):
+    """The enumeration took more steps than allowed (large models are checked partly)."""
+
+
+@dataclass
+class Budget:
+    steps: int
+
+    def spend(self, n: int = 1) -> None:
+        self.steps -= n
+        if self.steps < 0:
+            raise BudgetExceeded
+
+
+class Evaluator:
+    """Evaluates expressions; variables read their value from `values` (default 0 when checking)."""
+
+    def __init__(self, data: ModelData, var_index: Mapping[str, tuple[str, ...]],
+                 values: Mapping[str, Any] | None = None, budget: Budget | None = None) -> None:
+        self.data = data
+        self.var_index = var_index
+        self.values = values
+        self.budget = budget or Budget(10**9)
+        self._members: dict[tuple[str, ...], set[tuple[Any, ...]] | None] = {}
+
+    def members(self, sets: tuple[str, ...]) -> set[tuple[Any, ...]]:
+        """All flattened keys of a product of sets (cached: membership checks are the hot path)."""
+        if sets not in self._members:
+            parts = [[e if isinstance(e, tuple) else (e,) for e in self.data.sets.get(s, [])] for s in sets]
+            self._members[sets] = {tuple(itertools.chain.from_iterable(c)) for c in itertools.product(*parts)}
+        return self._members[sets]  # type: ignore[return-value]
+
+    def bindings(self, generators: list[tuple[tuple[str, ...], str]], condition: ast.expr | None,
+                 env: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Assignments of index names over sets (a product), filtered by the condition."""
+        if not generators:
+            if condition is None or self.eval(condition, env):
+                yield env
+            return
+        (names, set_name), rest = generators[0], generators[1:]
+        for e in self.data.sets.get(set_name, []):
+            self.budget.spend()
+            inner = dict(env)
+            if len(names) == 1:
+                inner[names[0]] = e
+            else:
+                inner.update(zip(names, e if isinstance(e, tuple) else (e,)))
+            yield from self.bindings(rest, condition, inner)
+
+    def eval(self, node: ast.expr, env: dict[str, Any]) -> Any:
+        self.budget.spend()
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self._name(node, env)
+        if isinstance(node, ast.Subscript):
+            return self._subscript(node, env)
+        if isinstance(node, ast.BinOp):
+            left, right = self.eval(node.left, env), self.eval(node.right, env)
+            try:
+                return _BIN[type(node.op)](left, right)
+            except ZeroDivisionError:
+                raise EvalError("division by zero", node) from None
+        if isinstance(node, ast.UnaryOp):
+            v = self.eval(node.operand, env)
+            return -v if isinstance(node.op, ast.USub) else (not v if isinstance(node.op, ast.Not) else v)
+        if isinstance(node, ast.BoolOp):
+            vals = (self.eval(v, env) for v in node.values)
+            return all(vals) if isinstance(node.op, ast.And) else any(vals)
+        if isinstance(node, ast.Compare):
+            left = self.eval(node.left, env)
+            for op, comp in zip(node.ops, node.comparators):
+                right = self._membership_target(comp, env) if isinstance(op, (ast.In, ast.NotIn)) else self.eval(comp, env)
+                if isinstance(op, ast.In):
+                    ok = _as_key(left) in right
+                elif isinstance(op, ast.NotIn):
+                    ok = _as_key(left) not in right
+                else:
+                    ok = _CMP[type(op)](left, right)
+                if not ok:
+                    return False
+                left = right
+            return True
+        if isinstance(node, ast.IfExp):
+            return self.eval(node.body if self.eval(node.test, env) else node.orelse, env)
+        if isinstance(node, ast.Tuple):
+            return tuple(self.eval(e, env) for e in node.elts)
+        if isinstance(node, ast.Call):
+            return self._call(node, env)
+        raise EvalError(f"cannot evaluate {type(node).__name__}", node)
+
+    def _membership_target(self, node: ast.expr, env: dict[str, Any]) -> set[tuple[Any, ...]]:
+        if isinstance(node, ast.Name) and node.id in self.data.sets:
+            return self.members((node.id,))
+        raise EvalError("`in` tests membership of a declared set", node)
+
+    def _name(self, node: ast.Name, env: dict[str, Any]) -> Any:
+        if node.id in env:
+            return env[node.id]
+        if node.id in self.data.params and node.id not in self.data.param_index:
+            return self.data.params[node.id]
+        if node.id in self.var_index and not self.var_index[node.id]:
+            return self._var(node.id, (), node)
+        raise EvalError(f"`{node.id}` has no value here", node)
+
+    def _key(self, node: ast.Subscript, env: dict[str, Any]) -> tuple[Any, ...]:
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        key: list[Any] = []
+        for p in parts:
+            v = self.eval(p, env)
+            key.extend(v if isinstance(v, tuple) else (v,))
+        return tuple(_normal(k) for k in key)
+
+    def _subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
+        name = node.value.id if isinstance(node.value, ast.Name) else ""
+        key = self._key(node, env)
+        if name in self.var_index:
+            return self._var(name, key, node)
+        values = self.data.params.get(name)
+        if isinstance(values, dict):
+            if key in values:
+                return values[key]
+            if self.data.defaults.get(name) is not None:
+                if key not in self.members(self.data.param_index[name]):
+                    raise EvalError(_outside(name, key, self.data.param_index[name]), node)
+                return self.data.defaults[name]
+            raise EvalError(_outside(name, key, self.data.param_index[name]), node)
+        raise EvalError(f"`{name}` cannot be indexed", node)
+
+    def _var(self, name: str, key: tuple[Any, ...], node: ast.AST) -> Any:
+        sets = self.var_index[name]
+        if sets and key not in self.members(sets):
+            raise EvalError(_outside(name, key, sets), node)
+        if self.values is None:
+            return 0.0
+        v = self.values.get(name)
+        if isinstance(v, Mapping):
+            return v.get(key, 0.0)
+        return 0.0 if v is None else v
+
+    def _call(self, node: ast.Call, env: dict[str, Any]) -> Any:
+        fn = node.func.id  # type: ignore[union-attr]
+        if fn == "len":
+            return len(self.data.sets.get(node.args[0].id, []))  # type: ignore[union-attr]
+        if len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
+            items = list(self.generate(node.args[0], env))
+            if fn == "sum":
+                return sum(items)
+            if not items:
+                raise EvalError(f"`{fn}` over an empty set", node)
+            return min(items) if fn == "min" else max(items)
+        args = [self.eval(a, env) for a in node.args]
+        return {"abs": lambda: abs(args[0]), "min": lambda: min(args), "max": lambda: max(args)}[fn]()
+
+    def generate(self, gen: ast.GeneratorExp, env: dict[str, Any]) -> Iterator[Any]:
+        gens = [(_names(g.target), g.iter.id) for g in gen.generators]  # type: ignore[attr-defined]
+        conds = [c for g in gen.generators for c in g.ifs]
+        cond = conds[0] if len(conds) == 1 else (ast.BoolOp(op=ast.And(), values=conds) if conds else None)
+        for inner in self.bindings(gens, cond, env):
+            yield self.eval(gen.elt, inner)
+
+
+def _names(target: ast.expr) -> tuple[str, ...]:
+    if isinstance(target, ast.Tuple):
+        return tuple(e.id for e in target.elts)  # type: ignore[attr-defined]
+    return (target.id,)  # type: ignore[attr-defined]
+
+
+def _normal(v: Any) -> Any:
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+def _as_key(v: Any) -> tuple[Any, ...]:
+    return tuple(_normal(x) for x in v) if isinstance(v, tuple) else (_normal(v),)
+
+
+def _outside(name: str, key: tuple[Any, ...], sets: tuple[str, ...]) -> str:
+    shown = key[0] if len(key) == 1 else key
+    return f"`{name}[{shown!r}]` is outside {' x '.join(sets)}"

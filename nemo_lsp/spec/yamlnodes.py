@@ -1,0 +1,106 @@
+"""YAML with source positions.
+
+PyYAML's composer keeps a mark (line, column) on every node; the plain ``safe_load`` drops them.
+We compose, then build a small tree of :class:`YNode` so that every key and value of the front
+matter and the model block can be pointed at by a finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from ..findings import Span
+
+
+@dataclass(frozen=True)
+class YNode:
+    """A YAML value with its span. Mappings keep their keys' nodes (and their order)."""
+
+    value: Any
+    """A scalar (str, int, float, bool, None), a list of YNode, or a list of (YNode, YNode) pairs."""
+    span: Span
+    kind: str
+    """"scalar", "seq" or "map"."""
+    style: str | None = None
+    """The scalar's quoting style (None for plain), so that `'x'` can be told from `x`."""
+
+    @property
+    def is_map(self) -> bool:
+        return self.kind == "map"
+
+    @property
+    def is_seq(self) -> bool:
+        return self.kind == "seq"
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.kind == "scalar"
+
+    def items(self) -> list[tuple[YNode, YNode]]:
+        return list(self.value) if self.is_map else []
+
+    def get(self, key: str) -> YNode | None:
+        for k, v in self.items():
+            if k.value == key:
+                return v
+        return None
+
+    def plain(self) -> Any:
+        """The value without positions, as safe_load would give it."""
+        if self.is_map:
+            return {k.plain(): v.plain() for k, v in self.value}
+        if self.is_seq:
+            return [v.plain() for v in self.value]
+        return self.value
+
+
+class YamlError(Exception):
+    """A YAML syntax error with the span it concerns."""
+
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+
+def _span(node: yaml.Node) -> Span:
+    s, e = node.start_mark, node.end_mark
+    return Span(s.line, s.column, e.line, e.column)
+
+
+def _convert(node: yaml.Node, loader: yaml.SafeLoader) -> YNode:
+    if isinstance(node, yaml.MappingNode):
+        pairs = [(_convert(k, loader), _convert(v, loader)) for k, v in node.value]
+        return YNode(pairs, _span(node), "map")
+    if isinstance(node, yaml.SequenceNode):
+        return YNode([_convert(v, loader) for v in node.value], _span(node), "seq")
+    try:
+        value = loader.construct_object(node, deep=True)
+    except yaml.YAMLError:
+        value = node.value
+    if not isinstance(value, (str, int, float, bool, type(None))):
+        value = str(value)  # dates and timestamps stay text: specs never need them as objects
+    return YNode(value, _span(node), "scalar", node.style)
+
+
+def parse_yaml(text: str) -> YNode | None:
+    """Parse one YAML document into a YNode tree (None for an empty document).
+
+    Raises :class:`YamlError` with the position PyYAML reports.
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line, mark.column) if mark else (0, 0)
+        problem = exc.problem or "invalid YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        raise YamlError(f"{problem}{context}", Span.at(line, col, 1)) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(str(exc), Span.at(0, 0)) from None
+    if node is None:
+        return None
+    return _convert(node, yaml.SafeLoader(""))
