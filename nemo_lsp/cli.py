@@ -1,0 +1,227 @@
+"""`nemo`: solve, check and inspect `.opt.md` specs from a terminal.
+
+Exit codes: 0 the answer is validated (or the declared outcome happened), 1 findings, 2 internal
+error. Findings print compiler-style (`plan.opt.md:12:3: error NEMO401 ...`) so that editors and
+CI logs can link them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .findings import Finding, Severity
+
+
+def _display_path(path: str | Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def format_finding(f: Finding, path: str) -> str:
+    where = f"{path}:{f.span.line + 1}:{f.span.col + 1}" if f.span else path
+    text = f"{where}: {f.severity.label} {f.code} {f.message}"
+    for r in f.related:
+        text += f"\n  {_display_path(r.path)}:{r.span.line + 1}: note: {r.message}"
+    return text
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if abs(value - round(value)) < 1e-9:
+            return str(int(round(value)))
+        return f"{value:.6g}"
+    return str(value)
+
+
+def decision_rows(decisions: dict[str, Any], show_all: bool) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    for name, value in decisions.items():
+        if isinstance(value, list):
+            for row in value:
+                if not isinstance(row, list) or not row:
+                    continue
+                *key, v = row
+                if not show_all and (v is None or abs(v) <= 1e-9):
+                    continue
+                rows.append((name, ", ".join(_fmt(k) for k in key), _fmt(v)))
+        elif isinstance(value, (int, float)) and (show_all or abs(value) > 1e-9):
+            rows.append((name, "", _fmt(value)))
+    return rows
+
+
+def print_table(rows: list[tuple[str, ...]], header: tuple[str, ...], out: TextIO) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        out.write("    " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
+
+
+def print_report(report: Any, out: TextIO, show_all: bool, limit: int) -> None:
+    path = _display_path(report.spec)
+    sol, ver = report.solution, report.verdict
+    out.write(f"{path}  (agent: {report.agent or '-'})\n")
+    if sol is not None:
+        solver = f" ({sol.solver} {sol.solver_version})" if sol.solver else ""
+        out.write(f"  status      {sol.status}{solver}\n")
+        if sol.objective is not None:
+            out.write(f"  objective   {_fmt(sol.objective)}  ({sol.sense or 'objective'})\n")
+    verdicts = {
+        "validated": "validated: the simulator found every constraint satisfied and the same objective",
+        "expected": "as expected: the spec declares this outcome",
+        "rejected": "REJECTED: see the findings below",
+        "infeasible": "the problem is infeasible",
+        "unbounded": "the problem is unbounded",
+        "not_run": "not run: fix the findings below",
+    }
+    checked = f" ({ver.checked} checks)" if ver is not None and report.outcome == "validated" else ""
+    out.write(f"  validation  {verdicts.get(report.outcome, report.outcome)}{checked}\n")
+    expect = report.expect or {}
+    if "objective" in expect and sol is not None and sol.objective is not None:
+        mismatch = any(f.code == "NEMO406" for f in report.findings)
+        mark = "differs" if mismatch else "matches"
+        out.write(f"  expected    {_fmt(float(expect['objective']))} ({mark})"
+                  f"{'  source: ' + str(expect['source']) if expect.get('source') else ''}\n")
+    if sol is not None and sol.decisions:
+        rows = decision_rows(sol.decisions, show_all)
+        out.write(f"\n  decisions ({'all' if show_all else 'nonzero'}):\n")
+        if rows:
+            shown = rows if limit <= 0 else rows[:limit]
+            print_table(shown, ("variable", "index", "value"), out)
+            if len(shown) < len(rows):
+                out.write(f"    ... {len(rows) - len(shown)} more rows (use --rows 0 to show all)\n")
+        else:
+            out.write("    (all zero)\n")
+    shown_findings = [f for f in report.findings if f.severity <= Severity.INFO]
+    if shown_findings:
+        out.write("\n")
+        for f in shown_findings:
+            out.write(format_finding(f, path) + "\n")
+    if report.generated:
+        gen = ", ".join(f"{Path(report.files.get(r, r)).name} ({s})" for r, s in report.generated.items())
+        out.write(f"\n  files       {gen}\n")
+    total = report.timings.get("total")
+    if total is not None:
+        out.write(f"  time        {total:.2f} s\n")
+
+
+def _progress(enabled: bool):
+    def show(message: str, percent: int) -> None:
+        if enabled:
+            sys.stderr.write(f"\r\033[K[{percent:3d}%] {message}")
+            sys.stderr.flush()
+            if percent >= 95:
+                sys.stderr.write("\r\033[K")
+    return show
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from .engine import run
+
+    overrides = {"agent": args.agent, "time_limit": args.time_limit, "memory_limit": args.memory_limit,
+                 "regenerate": True if args.regenerate else None, "sandbox": args.sandbox}
+    show = _progress(sys.stderr.isatty() and not args.json)
+    report = asyncio.run(run(Path(args.file), overrides=overrides, progress=show,
+                             max_spec_bytes=args.max_spec_bytes))
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        print_report(report, sys.stdout, args.all, args.rows)
+    return report.exit_code
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .analysis import analyze
+    from .spec.reader import read_text
+
+    text, problems = read_text(Path(args.file), args.max_spec_bytes)
+    findings = problems if text is None else list(analyze(text).findings)
+    path = _display_path(args.file)
+    if args.json:
+        json.dump({"spec": str(args.file), "ok": not any(f.is_error for f in findings),
+                   "findings": [f.to_json() for f in findings]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for f in findings:
+            print(format_finding(f, path))
+        errors = sum(f.is_error for f in findings)
+        print(f"{path}: {errors} error(s), {len(findings) - errors} other finding(s)" if findings
+              else f"{path}: no findings")
+    return 1 if any(f.is_error for f in findings) else 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import importlib.metadata as md
+    import shutil
+
+    from .sandbox import get_sandbox
+
+    print(f"nemo-lsp {__version__} on Python {sys.version.split()[0]} ({sys.executable})")
+    for pkg in ("pyomo", "highspy", "pygls", "lsprotocol", "jinja2", "markdown-it-py", "PyYAML", "watchdog",
+                "docker"):
+        try:
+            print(f"  {pkg:15s} {md.version(pkg)}")
+        except md.PackageNotFoundError:
+            print(f"  {pkg:15s} MISSING")
+    print(f"  bubblewrap      {shutil.which('bwrap') or 'not installed (apt-get install bubblewrap)'}")
+    print(f"  sandbox         {get_sandbox('local').isolation()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .spec.reader import MAX_SPEC_BYTES
+
+    p = argparse.ArgumentParser(prog="nemo", description="Execution-aware optimization modelling from .opt.md specs.")
+    p.add_argument("--version", action="version", version=f"nemo-lsp {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("solve", help="generate, run and validate the optimizer and simulator for a spec")
+    s.add_argument("file", help="the .opt.md spec")
+    s.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    s.add_argument("--agent", help="coding agent (default: the spec's `agent:`, else `formal`)")
+    s.add_argument("--sandbox", help="where generated code runs (default: local)")
+    s.add_argument("--time-limit", type=float, help="solver time limit in seconds (default 60)")
+    s.add_argument("--memory-limit", type=int, help="memory limit for generated code in MB (default 4096)")
+    s.add_argument("--regenerate", action="store_true",
+                   help="regenerate even files you edited (your versions are backed up under .nemo/)")
+    s.add_argument("--all", action="store_true", help="show zero-valued decisions too")
+    s.add_argument("--rows", type=int, default=50, help="decision rows to print (0: all; default 50)")
+    s.add_argument("--max-spec-bytes", type=int, default=MAX_SPEC_BYTES, help=argparse.SUPPRESS)
+    s.set_defaults(func=cmd_solve)
+
+    c = sub.add_parser("check", help="parse and lint a spec without running anything")
+    c.add_argument("file")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--max-spec-bytes", type=int, default=MAX_SPEC_BYTES, help=argparse.SUPPRESS)
+    c.set_defaults(func=cmd_check)
+
+    d = sub.add_parser("doctor", help="show versions, solvers and sandbox isolation on this machine")
+    d.set_defaults(func=cmd_doctor)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("nemo: interrupted\n")
+        return 130
+    except Exception as exc:  # the one place an unexpected failure becomes a short message
+        if os.environ.get("NEMO_DEBUG"):
+            raise
+        sys.stderr.write(f"nemo: internal error: {type(exc).__name__}: {exc}\n"
+                         "  (set NEMO_DEBUG=1 for the traceback, and please report it)\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

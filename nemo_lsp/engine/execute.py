@@ -1,0 +1,87 @@
+"""Running generated modules through the fixed harness, inside a sandbox, never in this process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..findings import Finding, Span, finding
+from ..resources import templates_dir
+from ..sandbox import ExecResult, Limits, Sandbox, clean_env
+from .settings import Settings
+
+LIMIT_CODES = {"wall": "NEMO303", "cpu": "NEMO304", "memory": "NEMO305", "file_size": "NEMO306",
+               "output": "NEMO306"}
+
+
+@dataclass(frozen=True)
+class Execution:
+    payload: dict[str, Any] | None
+    result: ExecResult
+    findings: tuple[Finding, ...]
+
+
+def limits_for(settings: Settings) -> Limits:
+    wall = settings.time_limit + settings.startup_seconds
+    return Limits(wall_seconds=wall, cpu_seconds=wall, memory_mb=settings.memory_limit)
+
+
+def _limit_message(limit: str, settings: Settings, role: str) -> str:
+    if limit == "wall":
+        return (f"the {role} ran past its time limit ({settings.time_limit:g} s for the solver + "
+                f"{settings.startup_seconds:g} s start-up) and was stopped; raise it with `time_limit:` in the "
+                "front matter or `--time-limit`")
+    if limit == "cpu":
+        return f"the {role} used up its CPU-time limit and was stopped; raise `time_limit:` if the model is large"
+    if limit == "memory":
+        return (f"the {role} exceeded its memory limit ({settings.memory_limit} MB) and was stopped; raise it with "
+                "`memory_limit:` in the front matter or `--memory-limit`")
+    return f"the {role} wrote too much output or too large a file and was stopped"
+
+
+async def run_module(sandbox: Sandbox, role: str, module: Path, run_dir: Path, data_file: Path,
+                     settings: Settings, where: Span, decisions: dict[str, Any] | None = None) -> Execution:
+    """Copy the module, the data and the harness into the run folder and run them there."""
+    local = f"{role}.py"
+    shutil.copyfile(module, run_dir / local)
+    shutil.copyfile(templates_dir() / "harness.py", run_dir / "harness.py")
+    if not (run_dir / "data.json").exists():
+        shutil.copyfile(data_file, run_dir / "data.json")
+    out = f"{role}.result.json"
+    (run_dir / out).unlink(missing_ok=True)
+    if role == "optimizer":
+        argv = [sys.executable, "-I", "harness.py", "optimize", local, "data.json", out,
+                "--time-limit", str(settings.time_limit)]
+    else:
+        (run_dir / "decisions.json").write_text(json.dumps(decisions or {}), encoding="utf-8")
+        argv = [sys.executable, "-I", "harness.py", "simulate", local, "data.json", "decisions.json", out]
+    result = await sandbox.run(argv, cwd=run_dir, limits=limits_for(settings), env=clean_env())
+    (run_dir / f"{role}.log").write_text(f"$ {' '.join(argv)}\n--- stdout ---\n{result.stdout}\n--- stderr ---\n"
+                                         f"{result.stderr}\n", encoding="utf-8")
+    payload = _read(run_dir / out)
+    findings: list[Finding] = []
+    error_payload = payload is not None and payload.get("ok") is False
+    if result.limit or (error_payload and (payload.get("error") or {}).get("limit") == "memory"):
+        limit = result.limit or "memory"
+        findings.append(finding(LIMIT_CODES.get(limit, "NEMO306"), _limit_message(limit, settings, role), where,
+                                data={"stderr_tail": result.stderr[-2000:]}))
+        return Execution(None, result, tuple(findings))
+    if payload is None:
+        tail = (result.stderr or result.stdout).strip()[-1500:]
+        findings.append(finding("NEMO307", f"the {role} ended (exit code {result.returncode}) without writing a "
+                                f"result. Last output:\n{tail}" if tail else
+                                f"the {role} ended (exit code {result.returncode}) without writing a result",
+                                where, data={"stderr_tail": result.stderr[-4000:]}))
+    return Execution(payload, result, tuple(findings))
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None

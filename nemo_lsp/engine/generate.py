@@ -1,0 +1,118 @@
+"""Generation with a manifest: regenerate only when inputs changed, never clobber the user's edits.
+
+The manifest (`.nemo/NAME/manifest.json`) records the hash of each generated file and of the
+inputs it came from (spec text, data, agent fingerprint). A generated file whose hash no longer
+matches was edited by the user: it is kept and used as theirs, unless the caller asks to
+regenerate, in which case it is backed up first.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..agents import CONTRACT, Agent, AgentTask
+from ..analysis import Analysis
+from ..findings import Finding, Related, Span, StageError, finding
+from ..fsutil import atomic_write, sha256_bytes, sha256_file
+from .layout import Layout
+
+
+@dataclass(frozen=True)
+class Generated:
+    role: str
+    path: Path
+    state: str
+    """`generated`, `up to date` or `user-edited (kept)`."""
+    findings: tuple[Finding, ...] = ()
+    transcript: str = ""
+
+
+def load_manifest(layout: Layout) -> dict[str, Any]:
+    try:
+        data = json.loads(layout.manifest.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+
+
+def save_manifest(layout: Layout, manifest: dict[str, Any]) -> None:
+    atomic_write(layout.manifest, json.dumps(manifest, indent=2, sort_keys=True))
+
+
+def inputs_hash(analysis: Analysis, data_json: str, agent: Agent) -> str:
+    return sha256_bytes("\0".join([analysis.spec.text, data_json, agent.fingerprint()]).encode())[:32]
+
+
+def contract_problems(path: Path, role: str) -> list[str]:
+    """Check a module on disk without running it: UTF-8, compiles, defines the contract's functions."""
+    try:
+        source = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return [f"{path.name} was not written"]
+    except UnicodeDecodeError:
+        return [f"{path.name} is not UTF-8 text"]
+    try:
+        tree = ast.parse(source, filename=path.name)
+    except SyntaxError as exc:
+        return [f"{path.name}:{exc.lineno}: syntax error: {exc.msg}"]
+    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    needed = CONTRACT[role]
+    if role == "optimizer" and not defined & set(needed):
+        return [f"{path.name} defines neither build_model(data) nor solve(data)"]
+    if role == "simulator" and "simulate" not in defined:
+        return [f"{path.name} does not define simulate(data, decisions)"]
+    return []
+
+
+async def ensure_generated(role: str, analysis: Analysis, agent: Agent, layout: Layout, inputs: str,
+                           manifest: dict[str, Any], regenerate: bool) -> Generated:
+    """Make sure `role`'s module beside the spec is current, respecting the user's edits."""
+    target = layout.module(role)
+    record = (manifest.get("files") or {}).get(role) or {}
+    on_disk = sha256_file(target)
+    title = analysis.spec.title_span
+    edited = on_disk is not None and on_disk != record.get("sha256")
+    if edited and not regenerate:
+        why = "was changed since nemo wrote it" if record else "was not written by nemo"
+        problems = contract_problems(target, role)
+        if problems:
+            raise StageError(finding("NEMO203", f"{target.name} {why}, so it is kept as yours, but it cannot be "
+                                     f"used: {'; '.join(problems)}. Fix it, or run `nemo solve --regenerate` "
+                                     "(your version is backed up).", title, fixes=("regenerate",),
+                                     related=(Related(str(target), Span.at(0), "your version"),)))
+        return Generated(role, target, "user-edited (kept)", (finding(
+            "NEMO202", f"{target.name} {why}: using your version. `nemo solve --regenerate` backs it up under "
+            ".nemo/ and writes a fresh one.", title, fixes=("regenerate",),
+            related=(Related(str(target), Span.at(0), "your version"),)),))
+    if not edited and on_disk is not None and record.get("inputs") == inputs:
+        return Generated(role, target, "up to date")
+    if edited:
+        backup = layout.backups / f"{target.stem}.{time.strftime('%Y%m%d-%H%M%S')}.py"
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(target, backup)
+    work = layout.work / role
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    task = AgentTask(role, layout.spec, analysis, work, target.name, layout.data)
+    result = await agent.generate(task)
+    produced = work / target.name
+    problems = contract_problems(produced, role)
+    if produced.is_symlink() or (produced.exists() and not produced.resolve().is_relative_to(work.resolve())):
+        problems.append(f"{target.name} points outside the agent's workspace")
+    if problems:
+        raise StageError(*result.findings, finding(
+            "NEMO203", f"the {agent.name} agent's {role} is unusable: {'; '.join(problems)}", title,
+            fixes=("regenerate",), data={"transcript_tail": result.transcript[-2000:]}))
+    content = produced.read_bytes()
+    atomic_write(target, content)
+    files = manifest.setdefault("files", {})
+    files[role] = {"path": target.name, "sha256": sha256_bytes(content), "inputs": inputs, "agent": agent.name,
+                   "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    return Generated(role, target, "generated", tuple(result.findings), result.transcript)

@@ -1,0 +1,66 @@
+"""Run settings: defaults, overridden by the spec's front matter, overridden by the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Objective agreement: |F_opt - F_sim| <= abs + rel * |F_opt| (NEMO's asymmetric check)."""
+
+    abs: float = 1e-9
+    """Absolute part, for objectives near zero."""
+    rel: float = 1e-6
+    """Relative part."""
+
+    def agrees(self, reference: float, other: float) -> bool:
+        return abs(reference - other) <= self.abs + self.rel * abs(reference)
+
+
+@dataclass(frozen=True)
+class Settings:
+    agent: str | None = None
+    """Coding agent; None means `formal` when the spec has a model block."""
+    sandbox: str = "local"
+    """Where generated code runs."""
+    time_limit: float = 60.0
+    """Seconds the solver may take; the sandbox's wall limit adds start-up time to it."""
+    memory_limit: int = 4096
+    """Megabytes of address space for generated code."""
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    """Objective agreement between optimizer and simulator."""
+    expect_tolerance: Tolerance = field(default_factory=lambda: Tolerance(abs=1e-6, rel=1e-6))
+    """Agreement with the spec's `expect.objective`."""
+    accept_status: tuple[str, ...] = ("optimal",)
+    """Solver statuses whose answer may be validated (add `time_limit` to accept incumbents)."""
+    regenerate: bool = False
+    """Back up and replace generated files even when the user edited them."""
+    startup_seconds: float = 60.0
+    """Wall-clock allowance on top of `time_limit` for imports and model building."""
+
+    def with_front_matter(self, front: dict[str, Any]) -> Settings:
+        """Apply a spec's front matter; explicit caller overrides are applied after this."""
+        changes: dict[str, Any] = {}
+        if "agent" in front:
+            changes["agent"] = front["agent"]
+        if "sandbox" in front:
+            changes["sandbox"] = front["sandbox"]
+        if "time_limit" in front:
+            changes["time_limit"] = float(front["time_limit"])
+        if "memory_limit" in front:
+            changes["memory_limit"] = int(front["memory_limit"])
+        if "tolerance" in front:
+            changes["tolerance"] = replace(self.tolerance, **{k: float(v) for k, v in front["tolerance"].items()})
+        if "accept_status" in front:
+            changes["accept_status"] = tuple(front["accept_status"])
+        expect = front.get("expect") or {}
+        if isinstance(expect.get("tolerance"), (int, float)):
+            changes["expect_tolerance"] = Tolerance(abs=float(expect["tolerance"]), rel=float(expect["tolerance"]))
+        return replace(self, **changes)
+
+    def override(self, **changes: Any) -> Settings:
+        """Caller overrides (CLI flags, editor settings); None means 'not given'."""
+        known = {f.name for f in fields(self)}
+        return replace(self, **{k: v for k, v in changes.items() if v is not None and k in known})

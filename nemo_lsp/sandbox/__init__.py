@@ -1,0 +1,32 @@
+"""Running untrusted generated code: limits, results, and the registry of sandbox implementations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .base import LIMIT_NAMES, ExecResult, Limits, Sandbox, clean_env
+from .local import LocalSandbox
+
+SANDBOXES: dict[str, Callable[[], Sandbox]] = {"local": LocalSandbox}
+"""Name -> factory; the CLI and server pick one by name from configuration."""
+
+
+def get_sandbox(name: str) -> Sandbox:
+    """A fresh sandbox by registry name; the error lists the known names so config typos are obvious."""
+    factory = SANDBOXES.get(name)
+    if factory is None:
+        known = ", ".join(sorted(SANDBOXES))
+        raise ValueError(f"unknown sandbox {name!r}; known sandboxes: {known}")
+    return factory()
+
+
+__all__ = [
+    "LIMIT_NAMES",
+    "SANDBOXES",
+    "ExecResult",
+    "Limits",
+    "LocalSandbox",
+    "Sandbox",
+    "clean_env",
+    "get_sandbox",
+]

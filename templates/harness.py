@@ -1,0 +1,300 @@
+"""Fixed harness that runs a generated optimizer or simulator inside the sandbox.
+
+It is copied next to the generated module into the run folder and started as
+
+    python -I harness.py optimize OPTIMIZER.py DATA.json RESULT.json [--time-limit S]
+    python -I harness.py simulate SIMULATOR.py DATA.json DECISIONS.json RESULT.json
+
+Agents never write it. The result file is the only channel back: solver banners and stray prints
+go to stdout, which the engine keeps as a log but never parses.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import sys
+import time
+import traceback
+
+INFINITY_TEST_BOUND = 1e9
+"""Box used to show which variables run away in an unbounded model."""
+
+
+def load_module(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_json(path, payload):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(payload, fh, indent=1, default=_jsonable, allow_nan=False)
+    os.replace(tmp, path)
+
+
+def _jsonable(value):
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _clean(value):
+    """JSON has no inf/nan: write them as strings the engine understands."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def error_payload(stage, exc):
+    tb = traceback.extract_tb(exc.__traceback__)
+    frames = [{"file": os.path.basename(f.filename), "line": f.lineno, "function": f.name, "code": f.line}
+              for f in tb]
+    return {"ok": False, "stage": stage, "error": {
+        "type": type(exc).__name__, "message": str(exc)[:4000], "frames": frames[-12:],
+        "traceback": "".join(traceback.format_exception(exc))[-8000:]}}
+
+
+# --- optimizer --------------------------------------------------------------------------------
+
+STATUS = {
+    "convergenceCriteriaSatisfied": "optimal", "maxTimeLimit": "time_limit", "iterationLimit": "iteration_limit",
+    "objectiveLimit": "objective_limit", "minStepLength": "error", "unbounded": "unbounded",
+    "provenInfeasible": "infeasible", "locallyInfeasible": "infeasible",
+    "infeasibleOrUnbounded": "infeasible_or_unbounded", "error": "error", "interrupted": "interrupted",
+    "licensingProblems": "error", "emptyModel": "optimal", "unknown": "unknown",
+}
+
+
+def var_values(model):
+    import pyomo.environ as pyo
+
+    out = {}
+    for var in model.component_objects(pyo.Var, active=True, descend_into=True):
+        if var.is_indexed():
+            rows = []
+            for idx, v in var.items():
+                key = list(idx) if isinstance(idx, tuple) else [idx]
+                rows.append(key + [v.value])
+            out[var.local_name] = rows
+        else:
+            out[var.local_name] = var.value
+    return out
+
+
+def _solve(model, time_limit):
+    import pyomo.environ as pyo  # noqa: F401  (registers the solver plugins)
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    opt = SolverFactory("highs")
+    if opt is None or not opt.available():
+        raise RuntimeError("HiGHS is not available to Pyomo: install `highspy`")
+    options = {"load_solutions": False, "raise_exception_on_nonoptimal_result": False, "tee": False}
+    if time_limit:
+        options["time_limit"] = float(time_limit)
+    return opt, opt.solve(model, **options)
+
+
+def conflicting_components(model, time_limit, budget=60):
+    """Deletion filter over constraint components: a minimal set of named constraints that conflict.
+
+    Each step drops one component and re-solves without an objective; a component whose removal
+    keeps the model infeasible is not needed to explain the conflict. Stops at `budget` solves.
+    """
+    import pyomo.environ as pyo
+
+    m = model.clone()
+    for obj in m.component_data_objects(pyo.Objective, active=True):
+        obj.deactivate()
+    m._nemo_zero = pyo.Objective(expr=0)
+    components = [c for c in m.component_objects(pyo.Constraint, active=True)]
+    if len(components) > budget:
+        return None
+    needed = []
+    for comp in components:
+        comp.deactivate()
+        _, res = _solve(m, time_limit)
+        if res.termination_condition.name == "convergenceCriteriaSatisfied":
+            comp.activate()
+            needed.append(comp.local_name)
+    return needed
+
+
+def explain_infeasible(model, time_limit):
+    """Elastic filter: relax every constraint with slacks and report those that must give way."""
+    import pyomo.environ as pyo
+
+    m = model.clone()
+    for obj in m.component_data_objects(pyo.Objective, active=True):
+        obj.deactivate()
+    m._nemo_slack = pyo.VarList(domain=pyo.NonNegativeReals)
+    terms, owners = [], []
+    for con in list(m.component_data_objects(pyo.Constraint, active=True)):
+        lo, body, hi = con.lower, con.body, con.upper
+        up = m._nemo_slack.add()
+        down = m._nemo_slack.add()
+        con.set_value((lo, body + down - up, hi) if lo is not None or hi is not None else con.expr)
+        terms.extend([up, down])
+        owners.append((con, up, down))
+    m._nemo_elastic = pyo.Objective(expr=sum(terms), sense=pyo.minimize)
+    _, res = _solve(m, time_limit)
+    if res.solution_status.name not in ("optimal", "feasible"):
+        return []
+    res.solution_loader.load_vars()
+    blamed = []
+    for con, up, down in owners:
+        amount = (up.value or 0.0) + (down.value or 0.0)
+        if amount > 1e-7:
+            blamed.append({"constraint": con.parent_component().local_name, "index": _index(con),
+                           "name": con.name, "relaxation": amount})
+    return blamed
+
+
+def _index(component_data):
+    idx = component_data.index()
+    if idx is None:
+        return None
+    return list(idx) if isinstance(idx, tuple) else [idx]
+
+
+def explain_unbounded(model, time_limit):
+    """Box the free directions and report the variables that run to the box."""
+    import pyomo.environ as pyo
+
+    m = model.clone()
+    boxed = []
+    for v in m.component_data_objects(pyo.Var, active=True):
+        if v.fixed:
+            continue
+        if v.lb is None:
+            v.setlb(-INFINITY_TEST_BOUND)
+        if v.ub is None:
+            v.setub(INFINITY_TEST_BOUND)
+        boxed.append(v)
+    _, res = _solve(m, time_limit)
+    if res.solution_status.name not in ("optimal", "feasible"):
+        return []
+    res.solution_loader.load_vars()
+    return [{"variable": v.parent_component().local_name, "index": _index(v), "name": v.name, "value": v.value}
+            for v in boxed if v.value is not None and abs(v.value) >= 0.5 * INFINITY_TEST_BOUND]
+
+
+def is_feasible(model, time_limit):
+    """Resolve HiGHS's `infeasible or unbounded` by dropping the objective."""
+    import pyomo.environ as pyo
+
+    m = model.clone()
+    for obj in m.component_data_objects(pyo.Objective, active=True):
+        obj.deactivate()
+    m._nemo_zero = pyo.Objective(expr=0)
+    _, res = _solve(m, time_limit)
+    return res.termination_condition.name == "convergenceCriteriaSatisfied"
+
+
+def optimize(module_path, data_path, out_path, time_limit):
+    timing = {}
+    t0 = time.perf_counter()
+    import pyomo.environ as pyo
+
+    timing["import"] = time.perf_counter() - t0
+    with open(data_path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    module = load_module(module_path, "optimizer")
+    if hasattr(module, "solve") and not hasattr(module, "build_model"):
+        t1 = time.perf_counter()
+        result = module.solve(data)
+        timing["solve"] = time.perf_counter() - t1
+        result = dict(result)
+        result.setdefault("ok", True)
+        result["timing"] = timing
+        return result
+    if not hasattr(module, "build_model"):
+        raise AttributeError("the optimizer defines neither build_model(data) nor solve(data)")
+    t1 = time.perf_counter()
+    model = module.build_model(data)
+    timing["build"] = time.perf_counter() - t1
+    objectives = list(model.component_data_objects(pyo.Objective, active=True))
+    t2 = time.perf_counter()
+    opt, res = _solve(model, time_limit)
+    timing["solve"] = time.perf_counter() - t2
+    termination = res.termination_condition.name
+    status = STATUS.get(termination, "unknown")
+    result = {"ok": True, "status": status, "termination": termination,
+              "solution_status": res.solution_status.name, "objective": None, "bound": None,
+              "decisions": None, "sense": None, "solver": "highs",
+              "solver_version": ".".join(map(str, opt.version() or ())), "timing": timing}
+    if objectives:
+        result["sense"] = "maximize" if objectives[0].sense == pyo.maximize else "minimize"
+    if res.solution_status.name in ("optimal", "feasible"):
+        res.solution_loader.load_vars()
+        result["objective"] = pyo.value(objectives[0]) if objectives else None
+        result["bound"] = res.objective_bound if isinstance(res.objective_bound, float) else None
+        decisions = module.decisions(model) if hasattr(module, "decisions") else var_values(model)
+        result["decisions"] = decisions
+    if status == "infeasible_or_unbounded":
+        status = "unbounded" if is_feasible(model, time_limit) else "infeasible"
+        result["status"] = status
+    if status == "infeasible":
+        result["conflict"] = explain_infeasible(model, time_limit)
+        result["conflicting_constraints"] = conflicting_components(model, time_limit)
+    elif status == "unbounded":
+        result["rays"] = explain_unbounded(model, time_limit)
+    return result
+
+
+# --- simulator --------------------------------------------------------------------------------
+
+def simulate(module_path, data_path, decisions_path):
+    with open(data_path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    with open(decisions_path, encoding="utf-8") as fh:
+        decisions = json.load(fh)
+    module = load_module(module_path, "simulator")
+    if not hasattr(module, "simulate"):
+        raise AttributeError("the simulator does not define simulate(data, decisions)")
+    t0 = time.perf_counter()
+    verdict = module.simulate(data, decisions)
+    if not isinstance(verdict, dict) or "feasible" not in verdict:
+        raise TypeError("simulate() must return a dict with `feasible`, `objective` and `violations`")
+    verdict = dict(verdict)
+    verdict["ok"] = True
+    verdict["timing"] = {"simulate": time.perf_counter() - t0}
+    return verdict
+
+
+def main(argv):
+    mode = argv[1] if len(argv) > 1 else ""
+    if mode == "optimize" and len(argv) >= 5:
+        out = argv[4]
+        limit = float(argv[argv.index("--time-limit") + 1]) if "--time-limit" in argv else None
+        run = lambda: optimize(argv[2], argv[3], out, limit)  # noqa: E731
+    elif mode == "simulate" and len(argv) >= 6:
+        out = argv[5]
+        run = lambda: simulate(argv[2], argv[3], argv[4])  # noqa: E731
+    else:
+        sys.stderr.write(__doc__)
+        return 2
+    try:
+        payload = run()
+    except MemoryError as exc:
+        payload = error_payload(mode, exc)
+        payload["error"]["limit"] = "memory"
+    except BaseException as exc:  # the generated code's failure is the result we report
+        payload = error_payload(mode, exc)
+    write_json(out, _clean(payload))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
