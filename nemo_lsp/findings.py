@@ -78,7 +78,6 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "NEMO113": (Severity.ERROR, "data block cannot be read"),
     "NEMO114": (Severity.ERROR, "cell is not a number"),
     "NEMO115": (Severity.ERROR, "table or column not found"),
-    "NEMO116": (Severity.WARNING, "table has no caption"),
     "NEMO120": (Severity.ERROR, "model block is not valid YAML"),
     "NEMO121": (Severity.ERROR, "model block declaration is malformed"),
     "NEMO122": (Severity.ERROR, "expression has a syntax error"),
@@ -98,7 +97,6 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "NEMO201": (Severity.ERROR, "agent cannot work on this spec"),
     "NEMO202": (Severity.WARNING, "generated file was edited by the user and is kept"),
     "NEMO203": (Severity.ERROR, "generated module is broken"),
-    "NEMO204": (Severity.INFO, "generated files are up to date"),
     # 3xx: execution
     "NEMO301": (Severity.ERROR, "optimizer raised an error"),
     "NEMO302": (Severity.ERROR, "simulator raised an error"),

@@ -23,6 +23,10 @@ INFINITY_TEST_BOUND = 1e9
 """Box used to show which variables run away in an unbounded model."""
 
 
+class SolverUnavailable(RuntimeError):
+    """HiGHS cannot be loaded in the sandbox's Python."""
+
+
 def load_module(path, name):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -99,7 +103,7 @@ def _solve(model, time_limit):
 
     opt = SolverFactory("highs")
     if opt is None or not opt.available():
-        raise RuntimeError("HiGHS is not available to Pyomo: install `highspy`")
+        raise SolverUnavailable("HiGHS is not available to Pyomo in the sandbox's Python: install `highspy`")
     options = {"load_solutions": False, "raise_exception_on_nonoptimal_result": False, "tee": False}
     if time_limit:
         options["time_limit"] = float(time_limit)

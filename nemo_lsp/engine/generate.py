@@ -101,7 +101,13 @@ async def ensure_generated(role: str, analysis: Analysis, agent: Agent, layout: 
         shutil.rmtree(work)
     work.mkdir(parents=True)
     task = AgentTask(role, layout.spec, analysis, work, target.name, layout.data)
-    result = await agent.generate(task)
+    try:
+        result = await agent.generate(task)
+    except StageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an agent's failure is a finding about the run
+        raise StageError(finding("NEMO502", f"the {agent.name} agent failed while writing the {role}: "
+                                 f"{type(exc).__name__}: {exc}", title)) from exc
     produced = work / target.name
     problems = contract_problems(produced, role)
     if produced.is_symlink() or (produced.exists() and not produced.resolve().is_relative_to(work.resolve())):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,15 @@ async def run(spec_path: Path, *, base: Settings | None = None, overrides: dict[
         return await _pipeline(spec_path, analysis, settings, findings, timings, progress, started)
     except StageError as exc:
         return Report(str(spec_path), "not_run", tuple(findings) + exc.findings, timings=timings)
+    except OSError as exc:
+        where = analysis.spec.title_span
+        return Report(str(spec_path), "not_run", tuple(findings) + (finding(
+            "NEMO100", f"cannot write next to the spec: {exc.strerror or exc} ({exc.filename})", where),),
+            timings=timings)
+    except Exception as exc:  # noqa: BLE001 - one place turns our own bugs into a report, not a crash
+        return Report(str(spec_path), "error", tuple(findings) + (finding(
+            "NEMO590", f"internal error: {type(exc).__name__}: {exc}. Please report it.",
+            analysis.spec.title_span, data={"traceback": traceback.format_exc()}),), timings=timings)
 
 
 async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, findings: list[Finding],
@@ -125,7 +135,9 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
         return _finish(layout, Report(str(spec_path), "rejected", tuple(findings), **common),
                        started)
     if opt.payload.get("ok") is False:
-        findings.append(error_finding("NEMO301", opt.payload, files["optimizer"], title))
+        unavailable = (opt.payload.get("error") or {}).get("type") == "SolverUnavailable"
+        findings.append(finding("NEMO309", opt.payload["error"]["message"], title) if unavailable
+                        else error_finding("NEMO301", opt.payload, files["optimizer"], title))
         return _finish(layout, Report(str(spec_path), "rejected", tuple(findings), **common), started)
 
     sim_payload = None
