@@ -203,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-spec-bytes", type=int, default=MAX_SPEC_BYTES, help=argparse.SUPPRESS)
     c.set_defaults(func=cmd_check)
 
+    v = sub.add_parser("serve", help="start the language server (stdio by default; same as `nemo-lsp`)")
+    from .server.main import add_arguments, serve
+
+    add_arguments(v)
+    v.set_defaults(func=serve)
+
     d = sub.add_parser("doctor", help="show versions, solvers and sandbox isolation on this machine")
     d.set_defaults(func=cmd_doctor)
     return p

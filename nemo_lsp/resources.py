@@ -40,3 +40,12 @@ def templates_hash(*names: str) -> str:
         h.update(name.encode())
         h.update((templates_dir() / name).read_bytes())
     return h.hexdigest()[:16]
+
+
+def readme_uri() -> str:
+    """A link to the README (shipped in the wheel too) for diagnostics' `codeDescription`."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "README.md", here.parent / "README.md"):
+        if candidate.is_file():
+            return candidate.as_uri()
+    return "https://pypi.org/project/nemo-lsp/"

@@ -31,6 +31,8 @@ class Verdict:
     objective: float | None
     violations: tuple[dict[str, Any], ...] = ()
     checked: int = 0
+    slack: dict[str, float] = field(default_factory=dict)
+    """Per constraint name, the smallest slack over its indices (negative: violated)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ class Report:
                 "timing": self.solution.timing},
             "validation": None if self.verdict is None else {
                 "feasible": self.verdict.feasible, "objective": self.verdict.objective,
-                "violations": list(self.verdict.violations), "checked": self.verdict.checked},
+                "violations": list(self.verdict.violations), "checked": self.verdict.checked,
+                "slack": self.verdict.slack},
             "expect": self.expect,
             "findings": [f.to_json() for f in self.findings],
             "files": self.files,

@@ -137,7 +137,9 @@ def validate(analysis: Analysis, optimizer: dict[str, Any], simulator: dict[str,
     elif simulator is not None:
         verdict = Verdict(feasible=bool(simulator.get("feasible")), objective=_number(simulator.get("objective")),
                           violations=tuple(simulator.get("violations") or ()),
-                          checked=int(simulator.get("checked") or 0))
+                          checked=int(simulator.get("checked") or 0),
+                          slack={str(k): float(v) for k, v in (simulator.get("slack") or {}).items()
+                                 if _number(v) is not None})
         out.extend(_simulator_findings(simulator, loc))
         out.extend(_objective_agreement(solution, verdict, settings, loc))
     outcome = "validated" if verdict is not None and not any(f.is_error for f in out) else "rejected"

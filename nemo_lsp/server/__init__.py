@@ -1,0 +1,1 @@
+"""The language server (pygls). Only this package imports pygls and lsprotocol."""

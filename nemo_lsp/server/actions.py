@@ -1,0 +1,188 @@
+"""Code actions and code lenses, built from findings and the last run. Pure functions.
+
+A diagnostic carries its finding's id; the fixes are looked up from the finding, never recomputed
+from the diagnostic's text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lsprotocol import types
+
+from ..analysis import Analysis
+from ..engine import Report
+from ..findings import Finding, Span
+from ..spec.document import Table
+
+COMMANDS = {
+    "solve": "nemo.solve",
+    "regenerate": "nemo.regenerate",
+    "repair_optimizer": "nemo.repairOptimizer",
+    "repair_simulator": "nemo.repairSimulator",
+    "open_optimizer": "nemo.openOptimizer",
+    "open_simulator": "nemo.openSimulator",
+    "open_log": "nemo.openLog",
+    "show_report": "nemo.showReport",
+}
+"""Command ids shared with the editor clients (their package.json must list the same)."""
+
+_TITLES = {
+    "regenerate": "Regenerate the optimizer and simulator",
+    "repair_optimizer": "Repair the optimizer with the simulator's evidence",
+    "repair_simulator": "Repair the simulator",
+}
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _range(span: Span) -> types.Range:
+    return types.Range(start=types.Position(line=span.line, character=span.col),
+                       end=types.Position(line=span.end_line, character=span.end_col))
+
+
+def _edit(uri: str, title: str, edits: list[types.TextEdit], diagnostic: types.Diagnostic | None = None,
+          kind: str = types.CodeActionKind.QuickFix, preferred: bool = False) -> types.CodeAction:
+    return types.CodeAction(title=title, kind=kind, diagnostics=[diagnostic] if diagnostic else None,
+                            edit=types.WorkspaceEdit(changes={uri: edits}), is_preferred=preferred or None)
+
+
+def _command(title: str, name: str, args: list, diagnostic: types.Diagnostic | None = None,
+             kind: str = types.CodeActionKind.QuickFix) -> types.CodeAction:
+    return types.CodeAction(title=title, kind=kind, diagnostics=[diagnostic] if diagnostic else None,
+                            command=types.Command(title=title, command=COMMANDS[name], arguments=args))
+
+
+def insert_at(line: int, text: str) -> types.TextEdit:
+    pos = types.Position(line=line, character=0)
+    return types.TextEdit(range=types.Range(start=pos, end=pos), new_text=text)
+
+
+def fixes_for(uri: str, finding_id: str, f: Finding, diagnostic: types.Diagnostic,
+              analysis: Analysis | None) -> list[types.CodeAction]:
+    actions = [_command(_TITLES[fix], fix, [uri, finding_id], diagnostic) for fix in f.fixes if fix in _TITLES]
+    if analysis is None or f.span is None:
+        return actions
+    suggestion = re.search(r"did you mean `([^`]+)`", f.message)
+    if suggestion and f.code in ("NEMO103", "NEMO124"):
+        actions.append(_edit(uri, f"Change to `{suggestion.group(1)}`",
+                             [types.TextEdit(range=_range(f.span), new_text=suggestion.group(1))], diagnostic,
+                             preferred=True))
+    if f.code == "NEMO124":
+        actions.extend(_declare_set(uri, f, diagnostic, analysis))
+    if f.code == "NEMO115":
+        actions.extend(_caption(uri, f, diagnostic, analysis))
+    return actions
+
+
+def _declare_set(uri: str, f: Finding, diagnostic: types.Diagnostic, analysis: Analysis) -> list[types.CodeAction]:
+    """`for i in S` with `S` undefined: offer `S: table.column` for each table's columns."""
+    name = analysis.spec.lines[f.span.line][f.span.col:f.span.end_col] if f.span else ""
+    block = analysis.spec.model
+    if not _IDENT.fullmatch(name) or block is None:
+        return []
+    lines = analysis.spec.lines
+    sets_line = next((i for i in range(block.first_line, block.span.end_line) if lines[i].startswith("sets:")), None)
+    out = []
+    for t in analysis.spec.tables.values():
+        for column in t.columns[:3]:
+            if not _IDENT.fullmatch(column):
+                continue
+            decl = f"  {name}: {t.name}.{column}\n"
+            edit = insert_at(sets_line + 1, decl) if sets_line is not None else insert_at(block.first_line,
+                                                                                         "sets:\n" + decl)
+            out.append(_edit(uri, f"Declare set `{name}` from column `{column}` of table `{t.name}`", [edit],
+                             diagnostic))
+    return out
+
+
+def _caption(uri: str, f: Finding, diagnostic: types.Diagnostic, analysis: Analysis) -> list[types.CodeAction]:
+    m = re.search(r"no table named `([^`]+)`", f.message)
+    if not m:
+        return []
+    out = []
+    for span in analysis.spec.uncaptioned:
+        header = analysis.spec.lines[span.line].strip()
+        out.append(_edit(uri, f"Name the table at line {span.line + 1} ({header[:40]}) `{m.group(1)}`",
+                         [insert_at(span.end_line + 1, f"\nTable: {m.group(1)}\n")], diagnostic))
+    return out
+
+
+def _set_name(table: Table) -> str:
+    base = re.sub(r"[^A-Za-z0-9_]", "_", table.columns[0] if table.columns else table.name)
+    return (base[:1].upper() + base[1:]) if base else "S"
+
+
+def model_skeleton(analysis: Analysis) -> str:
+    """A starting model block from the spec's tables: their key columns become sets, numeric ones parameters."""
+    sets, params = [], []
+    for t in analysis.spec.tables.values():
+        if not t.columns:
+            continue
+        s = _set_name(t)
+        sets.append(f"  {s}: {t.name}.{t.columns[0]}")
+        for i, c in enumerate(t.columns[1:], start=1):
+            if _IDENT.fullmatch(c) and all(r[i].number is not None for r in t.rows if r[i].text):
+                params.append(f"  {c}[{s}]: {t.name}.{c}")
+    first_set = sets[0].split(":")[0].strip() if sets else "S"
+    first_param = params[0].split("[")[0].strip() if params else None
+    objective = (f"minimize: sum({first_param}[i] * x[i] for i in {first_set})" if first_param
+                 else f"minimize: sum(x[i] for i in {first_set})")
+    body = ["```model", "sets:", *(sets or ["  S: [a, b]"]), "params:", *(params or ["  p: 1"]), "vars:",
+            f"  x[{first_set}]: {{domain: continuous}}", objective, "constraints:",
+            f"  # name[i in {first_set}]: x[i] <= ...", "```"]
+    return "\n".join(body) + "\n"
+
+
+def document_actions(uri: str, analysis: Analysis, report: Report | None, path: Path | None) -> list[types.CodeAction]:
+    """Actions that need no diagnostic: solve, open the generated files, insert a model skeleton."""
+    source = types.CodeActionKind.Source
+    actions = [_command("Solve now (nemo)", "solve", [uri], kind=source)]
+    if path is not None:
+        from ..engine.layout import Layout
+
+        layout = Layout(path)
+        for role in ("optimizer", "simulator"):
+            if layout.module(role).exists():
+                actions.append(_command(f"Open the generated {role} ({layout.module(role).name})", f"open_{role}",
+                                        [uri], kind=source))
+        if (layout.run / "optimizer.log").exists():
+            actions.append(_command("Open the last run's log", "open_log", [uri], kind=source))
+    if analysis.spec.model is None:
+        last = len(analysis.spec.lines)
+        prefix = "" if not analysis.spec.lines or not analysis.spec.lines[-1].strip() else "\n"
+        actions.append(_edit(uri, "Insert a model block built from the tables",
+                             [insert_at(last, prefix + "\n" + model_skeleton(analysis))], kind=types.CodeActionKind.QuickFix))
+    return actions
+
+
+def _fmt(v: float) -> str:
+    return str(int(round(v))) if abs(v - round(v)) < 1e-9 else f"{v:.6g}"
+
+
+def lenses(uri: str, analysis: Analysis, report: Report | None, running: bool) -> list[types.CodeLens]:
+    title = analysis.spec.title_span
+    out = [types.CodeLens(range=_range(title), command=types.Command(
+        title="$(sync~spin) solving..." if running else "▶ Solve", command=COMMANDS["solve"], arguments=[uri]))]
+    if report is not None:
+        sol = report.solution
+        parts = [sol.status if sol else report.outcome]
+        if sol is not None and sol.objective is not None:
+            parts.append(f"objective {_fmt(sol.objective)}")
+        parts.append({"validated": "validated", "expected": "as expected", "rejected": "rejected"}.get(
+            report.outcome, report.outcome.replace("_", " ")))
+        if "total" in report.timings:
+            parts.append(f"{report.timings['total']:.1f} s")
+        out.append(types.CodeLens(range=_range(title), command=types.Command(
+            title=" · ".join(parts), command=COMMANDS["show_report"], arguments=[uri])))
+        model = analysis.model
+        if report.verdict is not None and model is not None:
+            for name, slack in report.verdict.slack.items():
+                decl = model.constraints.get(name)
+                if decl is None:
+                    continue
+                text = (f"violated by {_fmt(-slack)}" if slack < -1e-9 else
+                        "tight (binding)" if abs(slack) <= 1e-9 else f"slack {_fmt(slack)}")
+                out.append(types.CodeLens(range=_range(decl.name_span), command=types.Command(
+                    title=text, command=COMMANDS["show_report"], arguments=[uri])))
+    return out

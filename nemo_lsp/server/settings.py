@@ -1,0 +1,93 @@
+"""Server settings: defaults < `[tool.nemo]` in pyproject.toml < the client's settings.
+
+A file's front matter wins over all of these for that file (the engine applies it). Invalid
+values never stop the server: they produce a message and the default is used.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from ..engine.settings import Settings
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    agent: str | None = None
+    """Coding agent for specs that do not name one (None: `formal` when there is a model block)."""
+    sandbox: str = "local"
+    """Where generated code runs."""
+    time_limit: float = 60.0
+    """Solver time limit in seconds."""
+    memory_limit: int = 4096
+    """Memory for generated code, in MB."""
+    run_on_save: bool = True
+    """Run the pipeline when a spec is saved."""
+    lint_delay_ms: int = 150
+    """Debounce between a keystroke and the re-lint."""
+    watch_files: bool = True
+    """Watch the workspace for specs changed outside the editor."""
+    lint_budget: int = 50_000
+    """Steps the linter may spend enumerating constraints to find indices outside their sets."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def engine(self) -> Settings:
+        return Settings(agent=self.agent, sandbox=self.sandbox, time_limit=self.time_limit,
+                        memory_limit=self.memory_limit)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "agent": (str, type(None)), "sandbox": (str,), "time_limit": (int, float), "memory_limit": (int,),
+    "run_on_save": (bool,), "lint_delay_ms": (int,), "watch_files": (bool,), "lint_budget": (int,),
+}
+
+
+def snake(name: str) -> str:
+    """`timeLimit` -> `time_limit`: clients speak camelCase JSON, pyproject speaks snake_case."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("-", "_")
+
+
+def apply(base: ServerSettings, raw: Any, origin: str) -> tuple[ServerSettings, list[str]]:
+    """Apply a settings mapping; return the new settings and a message per rejected value."""
+    if raw is None:
+        return base, []
+    if not isinstance(raw, dict):
+        return base, [f"{origin}: settings must be an object, got {type(raw).__name__}; using defaults"]
+    if isinstance(raw.get("nemo"), dict):
+        raw = raw["nemo"]
+    changes: dict[str, Any] = {}
+    problems: list[str] = []
+    known = {f.name for f in fields(ServerSettings)} - {"extra"}
+    for key, value in raw.items():
+        name = snake(str(key))
+        if name not in known:
+            problems.append(f"{origin}: unknown setting `{key}` ignored")
+            continue
+        if isinstance(value, bool) and bool not in _TYPES[name] or not isinstance(value, _TYPES[name]):
+            problems.append(f"{origin}: `{key}` = {value!r} is not a valid {name.replace('_', ' ')}; "
+                            "keeping the default")
+            continue
+        if name in ("time_limit", "memory_limit", "lint_budget") and value <= 0:
+            problems.append(f"{origin}: `{key}` must be positive; keeping the default")
+            continue
+        changes[name] = float(value) if name == "time_limit" else value
+    return replace(base, **changes), problems
+
+
+def from_pyproject(root: Path | None) -> tuple[dict[str, Any] | None, list[str]]:
+    """`[tool.nemo]` from the workspace's pyproject.toml, if any."""
+    if root is None:
+        return None, []
+    path = root / "pyproject.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, []
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        return None, [f"{path}: cannot read [tool.nemo]: {exc}"]
+    section = data.get("tool", {}).get("nemo")
+    return section, []

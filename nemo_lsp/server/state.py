@@ -1,0 +1,52 @@
+"""What the server knows about each spec: the last lint, the last run, and their findings by id.
+
+Lint and run findings are kept apart and merged only when published, so typing re-lints without
+erasing the last run's findings; a new run replaces them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..analysis import Analysis
+from ..engine import Report
+from ..findings import Finding
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def is_spec_uri(uri: str) -> bool:
+    return uri.split("?")[0].split("#")[0].endswith(".opt.md")
+
+
+@dataclass
+class DocState:
+    uri: str
+    path: Path | None
+    analysis: Analysis | None = None
+    lint_text: str | None = None
+    lint: list[Finding] = field(default_factory=list)
+    run: list[Finding] = field(default_factory=list)
+    report: Report | None = None
+    generation: int = 0
+    """Bumped on every publish so finding ids from older diagnostics are recognisably stale."""
+    findings: dict[str, Finding] = field(default_factory=dict)
+
+    def set_run(self, report: Report) -> None:
+        """Keep a run's own findings; its NEMO1xx copies of the lint are dropped (the lint has them)."""
+        self.report = report
+        self.run = [f for f in report.findings if not f.code.startswith("NEMO1")]
+
+    def merged(self) -> list[tuple[str, Finding]]:
+        """All findings to publish, each with a fresh id that code actions can look up."""
+        self.generation += 1
+        self.findings = {}
+        out = []
+        for i, f in enumerate([*self.lint, *self.run]):
+            fid = f"{self.generation}:{i}"
+            self.findings[fid] = f
+            out.append((fid, f))
+        return out
