@@ -70,6 +70,21 @@ def contract_problems(path: Path, role: str) -> list[str]:
     return []
 
 
+def backup_file(path: Path, folder: Path) -> Path:
+    """Copy a user's file to a new, never-reused name under `folder` (the user's code must survive)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    n = 0
+    while True:
+        candidate = folder / f"{path.stem}.{stamp}{f'-{n}' if n else ''}.py"
+        try:
+            with open(candidate, "xb") as fh:
+                fh.write(path.read_bytes())
+            return candidate
+        except FileExistsError:
+            n += 1
+
+
 async def ensure_generated(role: str, analysis: Analysis, agent: Agent, layout: Layout, inputs: str,
                            manifest: dict[str, Any], regenerate: bool) -> Generated:
     """Make sure `role`'s module beside the spec is current, respecting the user's edits."""
@@ -93,9 +108,7 @@ async def ensure_generated(role: str, analysis: Analysis, agent: Agent, layout: 
     if not edited and on_disk is not None and record.get("inputs") == inputs:
         return Generated(role, target, "up to date")
     if edited:
-        backup = layout.backups / f"{target.stem}.{time.strftime('%Y%m%d-%H%M%S')}.py"
-        backup.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(target, backup)
+        backup_file(target, layout.backups)
     work = layout.work / role
     if work.exists():
         shutil.rmtree(work)

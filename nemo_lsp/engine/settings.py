@@ -37,7 +37,7 @@ class Settings:
     """Solver statuses whose answer may be validated (add `time_limit` to accept incumbents)."""
     regenerate: bool = False
     """Back up and replace generated files even when the user edited them."""
-    startup_seconds: float = 60.0
+    startup_seconds: float = 30.0
     """Wall-clock allowance on top of `time_limit` for imports and model building."""
 
     def with_front_matter(self, front: dict[str, Any]) -> Settings:

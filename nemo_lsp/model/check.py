@@ -51,19 +51,36 @@ class _Checker:
         hint = f"; did you mean `{close[0]}`?" if close else ""
         self.error("NEMO124", f"`{name}` is not defined{hint}", span)
 
+    def shadows(self, name: str, span: Span) -> None:
+        """Report an index name that hides a declared set, parameter or variable (NEMO128).
+
+        Inside its scope `d` would mean the index, so a later `d` meant as the declaration would
+        silently read the index instead: the reader (and an agent) cannot tell which one is meant.
+        """
+        for kind, decls in (("set", self.model.sets), ("parameter", self.model.params),
+                            ("variable", self.model.vars)):
+            decl = decls.get(name)
+            if decl is not None:
+                self.error("NEMO128", f"index `{name}` hides the {kind} `{name}` declared on line "
+                           f"{decl.span.line + 1}; give the index another name", span)
+                return
+
     def index_scope(self, index: Index | None, span: Span) -> _Scope | None:
         scope = _Scope()
         if index is None:
             return scope
         for b in index.bindings:
             self.used.add(b.set)
-            if b.set not in self.model.sets:
-                self.undefined(b.set, b.span, scope)
+            if b.set not in self.model.sets:  # the set's name ends the binding `i in SET`
+                self.undefined(b.set, Span(b.span.end_line, b.span.end_col - len(b.set), b.span.end_line,
+                                           b.span.end_col), scope)
                 return None
             dim = self.dims[b.set]
             if len(b.names) > 1 and len(b.names) != dim:
                 self.error("NEMO125", f"`{b.set}` holds {dim}-tuples but {len(b.names)} names are bound", b.span)
                 return None
+            for n in b.names:
+                self.shadows(n, Span.at(b.span.line, b.span.col, len(n)) if len(b.names) == 1 else b.span)
             scope = scope.bind(b.names, dim) if b.names else scope
         if index.condition is not None:
             self.data_expr(index.condition, scope, "an `if` filter")
@@ -177,8 +194,12 @@ class _Checker:
                         self.undefined(g.iter.id, e.span_of(g.iter), inner)
                     return DATA
                 self.used.add(g.iter.id)
-                names = (g.target.id,) if isinstance(g.target, ast.Name) else tuple(
-                    x.id for x in g.target.elts)  # type: ignore[union-attr]
+                # parse_expr admits only `i` and `(i, j)` as targets
+                targets: list[ast.Name] = [g.target] if isinstance(g.target, ast.Name) else list(
+                    g.target.elts)  # type: ignore[attr-defined]
+                names = tuple(x.id for x in targets)
+                for x in targets:
+                    self.shadows(x.id, e.span_of(x))
                 dim = self.dims[g.iter.id]
                 if len(names) > 1 and len(names) != dim:
                     self.error("NEMO125", f"`{g.iter.id}` holds {dim}-tuples but {len(names)} names are unpacked",
@@ -253,6 +274,10 @@ class _Checker:
 def check_model(model: Model, data: ModelData | None = None, budget: int = DEFAULT_BUDGET) -> list[Finding]:
     """All symbol findings for a parsed model; with data, also indices outside their sets."""
     c = _Checker(model)
+    c.used.update(model.mentioned)
+    for s in model.sets.values():
+        if s.kind == "range" and s.bounds:
+            c.used.update(b for b in s.bounds if isinstance(b, str))  # `T: 1..n` uses `n`
     for v in model.vars.values():
         scope = c.index_scope(v.index, v.span)
         for bound in (v.lb, v.ub):

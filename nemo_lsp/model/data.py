@@ -71,6 +71,8 @@ class _Resolver:
         self.tables = tables
         self.data = ModelData()
         self.findings: list[Finding] = []
+        self.unreadable: dict[str, set[Key]] = {}
+        """Per parameter, keys whose cell was already reported as bad (no second finding for them)."""
 
     def error(self, code: str, message: str, span: Span | None) -> None:
         self.findings.append(finding(code, message, span))
@@ -191,10 +193,14 @@ class _Resolver:
         for row in t.rows:
             key = tuple(row[k].value for k in kcs)
             cell = row[vc]
+            if cell.padded:
+                self.unreadable.setdefault(p.name, set()).add(key)
+                continue
             if not cell.text:
                 continue
             n = cell.number
             if n is None:
+                self.unreadable.setdefault(p.name, set()).add(key)
                 bad += 1
                 if bad <= MAX_MISSING_SHOWN:
                     self.error("NEMO114", f"`{cell.text}` in column `{t.columns[vc]}` is not a number "
@@ -218,11 +224,13 @@ class _Resolver:
         for row in t.rows:
             r = row[0].value
             for j, cell in enumerate(row[1:]):
-                if not cell.text:
+                if not cell.text and not cell.padded:
                     continue
                 n = cell.number
-                if n is None:
-                    self.error("NEMO114", f"`{cell.text}` is not a number (needed by `{p.name}`)", cell.span)
+                if n is None or cell.padded:
+                    self.unreadable.setdefault(p.name, set()).add((r, col_keys[j]))
+                    if not cell.padded:
+                        self.error("NEMO114", f"`{cell.text}` is not a number (needed by `{p.name}`)", cell.span)
                     continue
                 values[(r, col_keys[j])] = n
         rows_set, cols_set = set(self.data.sets[sets[0]]), set(self.data.sets[sets[1]])
@@ -251,9 +259,11 @@ class _Resolver:
     def _check_complete(self, p: ParamDecl, sets: tuple[str, ...], values: dict[Key, Any]) -> None:
         if p.default is not None:
             return
-        missing = [k for k in self._keys(sets) if k not in values]
+        reported = self.unreadable.get(p.name, set())
+        missing = [k for k in self._keys(sets) if k not in values and k not in reported]
         if missing:
-            shown = ", ".join(str(k[0] if len(k) == 1 else k) for k in missing[:MAX_MISSING_SHOWN])
+            shown = ", ".join(str(k[0]) if len(k) == 1 else "(" + ", ".join(str(x) for x in k) + ")"
+                              for k in missing[:MAX_MISSING_SHOWN])
             more = f" and {len(missing) - MAX_MISSING_SHOWN} more" if len(missing) > MAX_MISSING_SHOWN else ""
             self.error("NEMO134", f"`{p.name}` has no value for {shown}{more}; add the rows, or give a "
                        f"default: `{p.name}[{', '.join(sets)}]: {{from: ..., default: 0}}`", p.span)

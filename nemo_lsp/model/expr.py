@@ -7,6 +7,8 @@ generated code that runs in the sandbox.
 from __future__ import annotations
 
 import ast
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..findings import Finding, Span, finding
@@ -64,7 +66,7 @@ def parse_expr(text: str, line: int, col: int, *, multiline: bool = False) -> tu
         return None, [finding("NEMO122", f"syntax error in `{source.strip()}`: {exc.msg}", at)]
     expr = Expr(source, tree.body, line, col, multiline)
     problems: list[Finding] = []
-    for node in ast.walk(tree):
+    for node in _walk_allowed(tree):
         if not isinstance(node, _ALLOWED):
             what = _NAMES.get(type(node), type(node).__name__)
             problems.append(finding("NEMO123", f"{what} is not part of the model language", expr.span_of(node)))
@@ -80,12 +82,35 @@ def parse_expr(text: str, line: int, col: int, *, multiline: bool = False) -> tu
             if not isinstance(node.iter, ast.Name):
                 problems.append(finding("NEMO123", "`for` runs over a declared set by name: `for i in SET`",
                                         expr.span_of(node.iter)))
+            if not _plain_target(node.target):
+                problems.append(finding("NEMO123", "`for` binds a name or a tuple of names: `for i in SET`, "
+                                        "`for (i, j) in PAIRS`", expr.span_of(node.target)))
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             if not _is_number(node.right):
                 problems.append(finding("NEMO123", "the exponent of `**` must be a number", expr.span_of(node.right)))
     if problems:
         return None, problems
     return expr, []
+
+
+def _walk_allowed(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node, breadth first like `ast.walk`, but not the insides of a disallowed node.
+
+    A `lambda` is reported once, not again for its `arguments`, nor an f-string for its parts.
+    """
+    queue: deque[ast.AST] = deque([tree])
+    while queue:
+        node = queue.popleft()
+        yield node
+        if isinstance(node, _ALLOWED):
+            queue.extend(ast.iter_child_nodes(node))
+
+
+def _plain_target(target: ast.expr) -> bool:
+    """`i` or `(i, j)`: what the checker and the evaluator can bind (not `(i, (j, k))`, not `c[0]`)."""
+    if isinstance(target, ast.Tuple):
+        return all(isinstance(e, ast.Name) for e in target.elts)
+    return isinstance(target, ast.Name)
 
 
 def _is_number(node: ast.expr) -> bool:
@@ -95,6 +120,8 @@ def _is_number(node: ast.expr) -> bool:
 
 
 def _check_call(node: ast.Call, expr: Expr) -> list[Finding]:
+    if not isinstance(node.func, _ALLOWED):
+        return []  # `(lambda: 0)()`, `os.system(...)`: the callee itself is reported
     if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
         name = node.func.id if isinstance(node.func, ast.Name) else "this call"
         return [finding("NEMO123", f"`{name}` is not a function of the model language "

@@ -118,6 +118,9 @@ class Model:
     constraints: dict[str, ConstraintDecl] = field(default_factory=dict)
     checks: Any = None
     span: Span | None = None
+    mentioned: frozenset[str] = frozenset()
+    """Names written in declarations or expressions that could not be read (and were dropped):
+    they count as used, so a typo in one expression does not also warn its names unused."""
 
 
 def parse_model(block: ModelBlock) -> tuple[Model, list[Finding]]:
@@ -138,6 +141,8 @@ def parse_model(block: ModelBlock) -> tuple[Model, list[Finding]]:
         return Model(span=block.span), findings
     p = _Parser(findings)
     model = Model(span=block.span)
+    sense: YNode | None = None
+    """The first `minimize`/`maximize` key, even when its expression has errors."""
     for key, value in root.items():
         name = key.value
         if name == "sets":
@@ -149,11 +154,11 @@ def parse_model(block: ModelBlock) -> tuple[Model, list[Finding]]:
         elif name == "constraints":
             p.section(value, key, p.constraint_decl, model.constraints)
         elif name in ("minimize", "maximize"):
-            if model.objective is not None:
+            if sense is not None:
                 findings.append(finding("NEMO130", "a model has exactly one objective; this one repeats "
-                                        f"the {model.objective.sense} on line {model.objective.span.line + 1}",
-                                        key.span))
+                                        f"the {sense.value} on line {sense.span.line + 1}", key.span))
                 continue
+            sense = key
             expr = p.expr(value)
             if expr is not None:
                 model = _replace(model, objective=Objective(name, expr, Span(key.span.line, key.span.col,
@@ -164,7 +169,8 @@ def parse_model(block: ModelBlock) -> tuple[Model, list[Finding]]:
         else:
             findings.append(finding("NEMO121", f"unknown model section `{name}`; the sections are "
                                     f"{', '.join(SECTIONS)}", key.span))
-    if model.objective is None and not any(f.code == "NEMO130" for f in findings):
+    model = _replace(model, mentioned=frozenset(p.mentioned))
+    if sense is None:
         findings.append(finding("NEMO130", "the model has no objective: add `minimize: EXPR` or "
                                 "`maximize: EXPR`", Span.whole_line(block.span.line, "```model")))
     return model, findings
@@ -190,9 +196,26 @@ def _key_col(key: YNode, text: str, offset: int) -> int:
     return key.span.col + offset
 
 
+_KIND = {"sets": "set", "params": "parameter", "vars": "variable", "constraints": "constraint"}
+
+
 class _Parser:
     def __init__(self, findings: list[Finding]) -> None:
         self.findings = findings
+        self.declared: dict[str, tuple[str, Span]] = {}
+        """Every declared name, whatever its section: one namespace, as in the generated code."""
+        self.mentioned: set[str] = set()
+
+    def mention(self, *nodes: YNode) -> None:
+        """Remember the names in text that is dropped because it cannot be read."""
+        for node in nodes:
+            if node.is_scalar and isinstance(node.value, str):
+                self.mentioned.update(re.findall(IDENT, node.value))
+            else:
+                for k, v in node.items():
+                    self.mention(k, v)
+                for v in (node.value if node.is_seq else ()):
+                    self.mention(v)
 
     def error(self, code: str, message: str, span: Span) -> None:
         self.findings.append(finding(code, message, span))
@@ -206,11 +229,14 @@ class _Parser:
         for k, v in node.items():
             decl = parse(k, v)
             if decl is None:
+                self.mention(k, v)
                 continue
-            if decl.name in into:
-                self.error("NEMO128", f"`{decl.name}` is already declared on line "
-                           f"{into[decl.name].span.line + 1}", k.span)
+            if decl.name in self.declared:
+                kind, where = self.declared[decl.name]
+                self.error("NEMO128", f"`{decl.name}` is already declared as a {kind} on line "
+                           f"{where.line + 1}", k.span)
                 continue
+            self.declared[decl.name] = (_KIND.get(str(key.value), "declaration"), decl.span)
             into[decl.name] = decl
 
     def expr(self, node: YNode, what: str = "expression") -> Expr | None:
@@ -224,6 +250,8 @@ class _Parser:
         expr, problems = parse_expr(text, node.span.line, node.span.col + (1 if node.style in ("'", '"') else 0),
                                     multiline=node.span.end_line > node.span.line)
         self.findings.extend(problems)
+        if expr is None:
+            self.mention(node)
         return expr
 
     def head(self, key: YNode) -> tuple[str, Index | None] | None:

@@ -35,6 +35,8 @@ class Cell:
 
     text: str
     span: Span
+    padded: bool = False
+    """True for a cell missing from a short row (already reported as NEMO111)."""
 
     @property
     def number(self) -> int | float | None:
@@ -141,6 +143,8 @@ class Spec:
     tables: dict[str, Table]
     model: ModelBlock | None
     findings: tuple[Finding, ...] = field(default=())
+    uncaptioned: tuple[Span, ...] = ()
+    """Markdown tables without a `Table: NAME` caption (the model cannot refer to them)."""
 
     def line_span(self, line: int) -> Span:
         text = self.lines[line] if 0 <= line < len(self.lines) else ""

@@ -76,10 +76,10 @@ def parse_spec(text: str) -> Spec:
     reader = _BlockReader(lines, findings)
     reader.read(tokens)
     tables = reader.named_tables()
-    title = reader.title
-    title_span = reader.title_span or Span.whole_line(0, lines[0])
+    title = reader.title or front.values.get("title")
+    title_span = reader.title_span or front.value_span("title") or Span.whole_line(0, lines[0])
     return Spec(text, lines, title, title_span, front, tuple(reader.sections), tuple(reader.sentences),
-                tables, reader.model, tuple(findings))
+                tables, reader.model, tuple(findings), reader.uncaptioned)
 
 
 def _front_matter(lines: tuple[str, ...], findings: list[Finding]) -> tuple[FrontMatter, list[str]]:
@@ -137,6 +137,7 @@ class _BlockReader:
         self.tables: list[Table] = []
         self.unnamed: list[tuple[int, int, Table]] = []
         self.captions: list[tuple[int, str, Span]] = []
+        self.uncaptioned: tuple[Span, ...] = ()
 
     def read(self, tokens: list[Token]) -> None:
         section: str | None = None
@@ -152,20 +153,33 @@ class _BlockReader:
             elif tok.type == "paragraph_open" and tok.map:
                 self._paragraph(tokens[i + 1].content, tok.map[0], section)
             elif tok.type == "table_open" and tok.map:
-                self._table(tok.map[0], tok.map[1])
+                self._table(tok.map[0], tok.map[1], section)
             elif tok.type == "fence" and tok.map:
                 self._fence(tok)
 
     def _paragraph(self, content: str, first: int, section: str | None) -> None:
-        m = _CAPTION.match(content.split("\n")[0])
-        if m and "\n" not in content.strip():
+        """A caption (`Table: NAME` as the paragraph's first line), then prose split into sentences.
+
+        Prose on the lines right after a caption (no blank line between) is still prose.
+        """
+        head, _, rest = content.partition("\n")
+        m = _CAPTION.match(head)
+        if m:
             col = self.lines[first].find(m.group(1))
             self.captions.append((first, m.group(1), Span.at(first, max(col, 0), len(m.group(1)))))
-            return
+            content, first = rest, first + 1
         for text, span in split_sentences(content, first, self.lines):
             self.sentences.append(Sentence(text, span, section))
 
-    def _table(self, start: int, end: int) -> None:
+    def _table(self, start: int, end: int, section: str | None) -> None:
+        # GFM continues a table over any following non-blank line, so a caption written right under
+        # the last row (and prose after it) arrives as table rows: end the table at the caption.
+        for ln in range(start + 2, end):
+            if _CAPTION.match(self.lines[ln]) and "|" not in self.lines[ln]:
+                rest = [line.strip() for line in self.lines[ln:end]]
+                self._paragraph("\n".join(rest), ln, section)
+                end = ln
+                break
         rows: list[tuple[Cell, ...]] = []
         header: tuple[Cell, ...] = ()
         for ln in range(start, end):
@@ -179,7 +193,8 @@ class _BlockReader:
                     self.findings.append(finding(
                         "NEMO111", f"this row has {len(cells)} cells but the header has {len(header)} "
                         f"({', '.join(c.text for c in header)})", Span.whole_line(ln, self.lines[ln])))
-                    cells = (cells + tuple(Cell("", Span.at(ln, len(self.lines[ln]))) for _ in header))[:len(header)]
+                    cells = (cells + tuple(Cell("", Span.at(ln, len(self.lines[ln])), padded=True)
+                                           for _ in header))[:len(header)]
                 rows.append(cells)
         span = Span(start, 0, end - 1, len(self.lines[end - 1]))
         table = Table("", tuple(c.text for c in header), header, tuple(rows), span, span, "markdown")
@@ -221,8 +236,10 @@ class _BlockReader:
             used.add(match)
             t = self.unnamed[match][2]
             named.append(Table(name, t.columns, t.header, t.rows, t.span, name_span, "markdown"))
+        self.uncaptioned = tuple(t.span for i, (_, _, t) in enumerate(self.unnamed) if i not in used)
         result: dict[str, Table] = {}
-        for t in named:
+        # in the order they are written, so that the second of two same-named tables is the one reported
+        for t in sorted(named, key=lambda t: (t.name_span.line, t.name_span.col)):
             if t.name in result:
                 self.findings.append(finding("NEMO112", f"a table named `{t.name}` is already defined on line "
                                              f"{result[t.name].name_span.line + 1}", t.name_span))
@@ -286,7 +303,7 @@ def _csv_table(name: str, content: str, first: int, span: Span, name_span: Span,
         if len(cells) != len(header):
             findings.append(finding("NEMO111", f"this csv row has {len(cells)} values but the header has "
                                     f"{len(header)}", Span.at(ln, 0, len(line))))
-            cells = (cells + [Cell("", Span.at(ln, len(line)))] * len(header))[:len(header)]
+            cells = (cells + [Cell("", Span.at(ln, len(line)), padded=True)] * len(header))[:len(header)]
         rows.append(tuple(cells))
     if not header:
         findings.append(finding("NEMO113", f"csv block `{name}` is empty: its first line must name the columns",

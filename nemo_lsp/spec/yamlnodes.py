@@ -7,6 +7,7 @@ matter and the model block can be pointed at by a finding.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +67,10 @@ class YamlError(Exception):
         self.span = span
 
 
+_EXPONENT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$")
+"""A float in exponent notation that YAML 1.1 (PyYAML) leaves as text: `1e3`, `2.5E-4`."""
+
+
 def _span(node: yaml.Node) -> Span:
     s, e = node.start_mark, node.end_mark
     return Span(s.line, s.column, e.line, e.column)
@@ -83,6 +88,8 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader) -> YNode:
         value = node.value
     if not isinstance(value, (str, int, float, bool, type(None))):
         value = str(value)  # dates and timestamps stay text: specs never need them as objects
+    elif node.style is None and isinstance(value, str) and _EXPONENT.match(value):
+        value = float(value)  # `budget: 1e6` is a number, as in YAML 1.2 and in table cells
     return YNode(value, _span(node), "scalar", node.style)
 
 
@@ -95,6 +102,12 @@ def parse_yaml(text: str) -> YNode | None:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        opened = exc.context_mark
+        if opened and ("end of stream" in (exc.problem or "") or (
+                (exc.context or "").startswith("while parsing a flow") and mark and mark.line > opened.line)):
+            # An unclosed quote or bracket is noticed lines later (at the next `:` or at the end):
+            # the mistake is where it opens.
+            mark = opened
         line, col = (mark.line, mark.column) if mark else (0, 0)
         problem = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""

@@ -134,9 +134,9 @@ async def test_background_grandchild_is_killed_when_child_exits(sandbox: LocalSa
 
 async def test_cancellation_kills_child_and_reraises(sandbox: LocalSandbox, tmp_path: Path) -> None:
     token = f"nemo-cancel-{uuid.uuid4().hex}"
-    code = "import os, time; print(os.getpid(), flush=True); time.sleep(60)"
+    code = "import os, time; print(os.getpid(), flush=True); open('ready', 'w').close(); time.sleep(60)"
     task = asyncio.create_task(_py(sandbox, code, tmp_path, token, wall_seconds=30))
-    assert await _wait_until(lambda: bool(_alive_with_token(token)), timeout=10)
+    assert await _wait_until(lambda: (tmp_path / "ready").exists(), timeout=10)
     task.cancel()
     with pytest.raises(asyncio.CancelledError) as info:
         await task
