@@ -5,6 +5,8 @@ Used by `nemo check`, by the engine before a run, and by the language server on 
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,17 +38,47 @@ class Analysis:
         return tables_only(self.spec.tables)
 
 
+_MODEL_CACHE: OrderedDict[str, tuple[Model, ModelData, tuple[Finding, ...]]] = OrderedDict()
+_MODEL_CACHE_SIZE = 8
+
+
+def _model_key(spec: Spec, spec_clean: bool, budget: int) -> str:
+    """Everything the model's findings depend on: its block, the tables' lines, where they sit."""
+    h = hashlib.sha256()
+    assert spec.model is not None
+    h.update(f"{spec.model.first_line}\0{spec.model.text}\0{spec_clean}\0{budget}".encode())
+    for name, t in sorted(spec.tables.items()):
+        h.update(f"\0{name}\0{t.name_span}\0{t.span}\0".encode())
+        h.update("\n".join(spec.lines[t.span.line:t.span.end_line + 1]).encode())
+    return h.hexdigest()
+
+
 def analyze(text: str, budget: int = DEFAULT_BUDGET) -> Analysis:
-    """Read, parse, resolve and check a spec. Never raises on bad input."""
+    """Read, parse, resolve and check a spec. Never raises on bad input.
+
+    The model's part is memoized on the model block and the tables, so that typing prose in a
+    large spec does not re-enumerate its constraints.
+    """
     spec = parse_spec(text)
     findings = list(spec.findings)
     if spec.model is None:
         return Analysis(spec, None, None, tuple(findings))
-    model, problems = parse_model(spec.model)
-    findings.extend(problems)
-    data, data_problems = resolve(model, spec.tables)
-    findings.extend(data_problems)
-    clean = not any(f.is_error for f in findings)
-    findings.extend(check_model(model, data if clean else None, budget))
+    spec_clean = not any(f.is_error for f in findings)
+    key = _model_key(spec, spec_clean, budget)
+    cached = _MODEL_CACHE.get(key)
+    if cached is None:
+        model, problems = parse_model(spec.model)
+        data, data_problems = resolve(model, spec.tables)
+        model_findings = [*problems, *data_problems]
+        clean = spec_clean and not any(f.is_error for f in model_findings)
+        model_findings.extend(check_model(model, data if clean else None, budget))
+        cached = (model, data, tuple(model_findings))
+        _MODEL_CACHE[key] = cached
+        while len(_MODEL_CACHE) > _MODEL_CACHE_SIZE:
+            _MODEL_CACHE.popitem(last=False)
+    else:
+        _MODEL_CACHE.move_to_end(key)
+    model, data, model_findings = cached
+    findings.extend(model_findings)
     findings.sort(key=lambda f: (f.span.line if f.span else -1, f.span.col if f.span else -1))
     return Analysis(spec, model, data, tuple(findings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_number(text: str) -> int | float | None:
     """A table cell as a number, or None. Accepts `1200`, `1,200`, `1_200`, `12.5`, `$3.50`, `1e-3`."""
     t = text.strip().replace("_", "")

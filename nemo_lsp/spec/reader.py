@@ -8,6 +8,7 @@ GFM table rule silently pads them). Nothing here raises on bad input: every prob
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -26,7 +27,12 @@ MAX_SPEC_BYTES = 4 * 1024 * 1024
 
 _CAPTION = re.compile(r"^\s*Table:\s*([A-Za-z_][A-Za-z0-9_]*)\b(.*)$")
 _DATA_FENCE = re.compile(r"^(csv|json)\s+([A-Za-z_][A-Za-z0-9_]*)\s*$")
-_MD = MarkdownIt("commonmark").enable("table")
+_MD = MarkdownIt("commonmark")
+# Only the block structure is needed: inline parsing (emphasis, links) of every cell and sentence
+# was 90% of the time on large specs. GFM tables are found in paragraphs below, which also keeps
+# markdown-it from tokenizing every cell (tables are re-read from their lines anyway).
+_MD.core.ruler.disable(["inline"])
+_DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
 def read_text(path: Path, max_bytes: int = MAX_SPEC_BYTES) -> tuple[str | None, list[Finding]]:
@@ -151,11 +157,19 @@ class _BlockReader:
                 if self.title is None and tok.tag == "h1":
                     self.title, self.title_span = title, span
             elif tok.type == "paragraph_open" and tok.map:
-                self._paragraph(tokens[i + 1].content, tok.map[0], section)
-            elif tok.type == "table_open" and tok.map:
-                self._table(tok.map[0], tok.map[1], section)
+                self._paragraph_or_table(tokens[i + 1].content, tok.map[0], tok.map[1], section)
             elif tok.type == "fence" and tok.map:
                 self._fence(tok)
+
+    def _paragraph_or_table(self, content: str, first: int, end: int, section: str | None) -> None:
+        """A paragraph may hold a GFM table: a row with `|` followed by a `|---|` delimiter row."""
+        for ln in range(first, end - 1):
+            if "|" in self.lines[ln] and "|" in self.lines[ln + 1] and _DELIMITER_ROW.match(self.lines[ln + 1]):
+                if ln > first:
+                    self._paragraph("\n".join(content.split("\n")[:ln - first]), first, section)
+                self._table(ln, end, section)
+                return
+        self._paragraph(content, first, section)
 
     def _paragraph(self, content: str, first: int, section: str | None) -> None:
         """A caption (`Table: NAME` as the paragraph's first line), then prose split into sentences.
@@ -260,10 +274,20 @@ class _BlockReader:
         return None
 
 
+@functools.lru_cache(maxsize=200_000)
 def _split_row(line: str, ln: int) -> tuple[Cell, ...]:
-    """Cells of a Markdown table row, with spans; escaped pipes (`\\|`) stay in the cell."""
+    """Cells of a Markdown table row, with spans; escaped pipes (`\\|`) stay in the cell.
+
+    Memoized: re-reading a large table on every keystroke elsewhere costs nothing then.
+    """
     s = line.rstrip()
-    bounds: list[int] = [i for i, ch in enumerate(s) if ch == "|" and (i == 0 or s[i - 1] != "\\")]
+    if "\\" in s:
+        bounds: list[int] = [i for i, ch in enumerate(s) if ch == "|" and (i == 0 or s[i - 1] != "\\")]
+    else:
+        bounds, at = [], s.find("|")
+        while at >= 0:
+            bounds.append(at)
+            at = s.find("|", at + 1)
     lead = len(s) - len(s.lstrip())
     if not bounds or bounds[0] != lead:
         bounds.insert(0, lead - 1)
