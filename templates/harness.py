@@ -37,7 +37,7 @@ def load_module(path, name):
 def write_json(path, payload):
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, indent=1, default=_jsonable, allow_nan=False)
+        json.dump(payload, fh, separators=(",", ":"), default=_jsonable, allow_nan=False)
     os.replace(tmp, path)
 
 

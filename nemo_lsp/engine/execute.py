@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import sys
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import jsonio
 from ..findings import Finding, Span, finding
 from ..resources import templates_dir
 from ..sandbox import ExecResult, Limits, Sandbox, clean_env
@@ -54,15 +56,16 @@ async def run_module(sandbox: Sandbox, role: str, module: Path, run_dir: Path, d
     out = f"{role}.result.json"
     (run_dir / out).unlink(missing_ok=True)
     if role == "optimizer":
-        argv = [sys.executable, "-I", "harness.py", "optimize", local, "data.json", out,
+        argv = [sys.executable, "-I", "-B", "harness.py", "optimize", local, "data.json", out,
                 "--time-limit", str(settings.time_limit)]
     else:
-        (run_dir / "decisions.json").write_text(json.dumps(decisions or {}), encoding="utf-8")
-        argv = [sys.executable, "-I", "harness.py", "simulate", local, "data.json", "decisions.json", out]
+        await asyncio.to_thread(
+            lambda: (run_dir / "decisions.json").write_text(jsonio.dumps(decisions or {}, True), encoding="utf-8"))
+        argv = [sys.executable, "-I", "-B", "harness.py", "simulate", local, "data.json", "decisions.json", out]
     result = await sandbox.run(argv, cwd=run_dir, limits=limits_for(settings), env=clean_env())
     (run_dir / f"{role}.log").write_text(f"$ {' '.join(argv)}\n--- stdout ---\n{result.stdout}\n--- stderr ---\n"
                                          f"{result.stderr}\n", encoding="utf-8")
-    payload = _read(run_dir / out)
+    payload = await asyncio.to_thread(_read, run_dir / out)
     findings: list[Finding] = []
     error_payload = payload is not None and payload.get("ok") is False
     if result.limit or (error_payload and (payload.get("error") or {}).get("limit") == "memory"):
@@ -81,7 +84,7 @@ async def run_module(sandbox: Sandbox, role: str, module: Path, run_dir: Path, d
 
 def _read(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = jsonio.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
         return None
     return data if isinstance(data, dict) else None

@@ -6,6 +6,7 @@ raise `StageError` carrying findings; this module is the one place that turns th
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import time
@@ -17,6 +18,7 @@ from typing import Any
 from ..agents import get_agent
 from ..analysis import Analysis, analyze
 from ..findings import Finding, StageError, finding, has_errors
+from .. import jsonio
 from ..fsutil import atomic_write
 from ..sandbox import get_sandbox
 from ..spec.reader import MAX_SPEC_BYTES, read_text
@@ -52,7 +54,8 @@ async def run(spec_path: Path, *, base: Settings | None = None, overrides: dict[
         if text is None:
             return Report(str(spec_path), "not_run", tuple(problems))
     progress("reading the spec", 5)
-    analysis = analyze(text)
+    # CPU-bound steps run in a worker thread: the language server's event loop must stay free.
+    analysis = await asyncio.to_thread(analyze, text)
     timings["analyze"] = time.perf_counter() - started
     findings: list[Finding] = list(analysis.findings)
     if has_errors(findings):
@@ -94,8 +97,9 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
         raise StageError(finding("NEMO503", str(exc), analysis.spec.front.value_span("sandbox") or title)) from None
 
     layout.root.mkdir(parents=True, exist_ok=True)
-    data_json = json.dumps(analysis.data_json(), sort_keys=True, separators=(",", ":"))
-    atomic_write(layout.data, data_json)
+    data_json = await asyncio.to_thread(
+        lambda: jsonio.dumps(analysis.data_json(), True, sort_keys=True, separators=(",", ":")))
+    await asyncio.to_thread(atomic_write, layout.data, data_json)
     manifest = load_manifest(layout)
     inputs = inputs_hash(analysis, data_json, agent)
     generated: dict[str, str] = {}
@@ -119,7 +123,7 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
     if layout.run.exists():
         shutil.rmtree(layout.run)
     layout.run.mkdir(parents=True)
-    isolation = sandbox.isolation()
+    isolation = await asyncio.to_thread(sandbox.isolation)  # probes bubblewrap once per process
     if not isolation.startswith("bubblewrap"):
         findings.append(finding("NEMO308", f"generated code ran with reduced isolation: {isolation}. Install "
                                 "bubblewrap (`apt-get install bubblewrap`) to cut its network and hide your files.",
@@ -151,10 +155,10 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
         findings.extend(sim.findings)
         sim_payload = sim.payload
     progress("comparing", 95)
-    v = validate(analysis, opt.payload, sim_payload, settings, files)
+    v = await asyncio.to_thread(validate, analysis, opt.payload, sim_payload, settings, files)
     findings.extend(v.findings)
     report = Report(str(spec_path), v.outcome, tuple(findings), solution=v.solution, verdict=v.verdict, **common)
-    return _finish(layout, report, started)
+    return await asyncio.to_thread(_finish, layout, report, started)
 
 
 def _finish(layout: Layout, report: Report, started: float) -> Report:

@@ -51,8 +51,17 @@ class Expr:
         """The file span of a node inside this expression (the whole expression when folded over lines)."""
         if self.multiline or not hasattr(node, "col_offset"):
             return self.span
-        end = getattr(node, "end_col_offset", None) or node.col_offset + 1
-        return Span(self.line, self.col + node.col_offset, self.line, self.col + end)
+        start = char_offset(self.text, node.col_offset)
+        end_bytes = getattr(node, "end_col_offset", None)
+        end = char_offset(self.text, end_bytes) if end_bytes is not None else start + 1
+        return Span(self.line, self.col + start, self.line, self.col + end)
+
+
+def char_offset(text: str, byte_offset: int) -> int:
+    """`ast` positions count UTF-8 bytes; spans count characters (`è` is 2 bytes, 1 character)."""
+    if text.isascii():
+        return byte_offset
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
 def parse_expr(text: str, line: int, col: int, *, multiline: bool = False) -> tuple[Expr | None, list[Finding]]:

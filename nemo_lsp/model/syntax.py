@@ -19,7 +19,7 @@ from typing import Any
 from ..findings import Finding, Span, finding
 from ..spec.document import ModelBlock
 from ..spec.yamlnodes import YamlError, YNode, parse_yaml
-from .expr import Expr, parse_expr
+from .expr import Expr, char_offset, parse_expr
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _HEAD = re.compile(rf"^\s*({IDENT})\s*(?:\[(.*)\])?\s*$", re.S)
@@ -294,15 +294,15 @@ class _Parser:
                 return None
             if not isinstance(gen.iter, ast.Name):
                 self.error("NEMO121", "an index runs over a declared set by name: `i in SET`",
-                           Span.at(line, col + gen.iter.col_offset - offset, 1))
+                           Span.at(line, col + char_offset(source, gen.iter.col_offset) - offset, 1))
                 return None
             names = _target_names(gen.target)
             if names is None:
                 self.error("NEMO121", "an index name must be a plain name or a tuple of names such as `(i, j)`",
-                           Span.at(line, col + gen.target.col_offset - offset, 1))
+                           Span.at(line, col + char_offset(source, gen.target.col_offset) - offset, 1))
                 return None
-            start = gen.target.col_offset - offset
-            end = (gen.iter.end_col_offset or 0) - offset
+            start = char_offset(source, gen.target.col_offset) - offset
+            end = char_offset(source, gen.iter.end_col_offset or 0) - offset
             bindings.append(IndexBinding(names, gen.iter.id, Span(line, col + start, line, col + end)))
             if gen.ifs:
                 if k != len(segments) - 1:
@@ -311,7 +311,7 @@ class _Parser:
                 text = ast.get_source_segment(source, gen.ifs[0]) or ""
                 if len(gen.ifs) > 1:
                     text = " and ".join(f"({ast.get_source_segment(source, c)})" for c in gen.ifs)
-                expr, problems = parse_expr(text, line, col + gen.ifs[0].col_offset - offset)
+                expr, problems = parse_expr(text, line, col + char_offset(source, gen.ifs[0].col_offset) - offset)
                 self.findings.extend(problems)
                 condition = expr
         return Index(tuple(bindings), condition)

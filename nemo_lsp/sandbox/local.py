@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import os
 import resource
@@ -122,6 +123,16 @@ def _rlimits(limits: Limits) -> list[tuple[int, int, int]]:
             soft = min(soft, hard)
         out.append((res, soft, hard))
     return out
+
+
+_PRLIMIT_NAMES = {resource.RLIMIT_CPU: "cpu", resource.RLIMIT_AS: "as", resource.RLIMIT_FSIZE: "fsize",
+                  resource.RLIMIT_CORE: "core"}
+
+
+@functools.cache
+def _prlimit_path() -> str | None:
+    """util-linux's prlimit, when installed (Debian's base system has it)."""
+    return shutil.which("prlimit")
 
 
 def _make_preexec(triples: list[tuple[int, int, int]]):  # noqa: ANN202 - closure for Popen
@@ -259,6 +270,12 @@ class LocalSandbox:
     ) -> ExecResult:
         proto = _Protocol(loop, limits.output_bytes, 10 * limits.output_bytes)
         start = time.monotonic()
+        triples = _rlimits(limits)
+        prlimit = _prlimit_path()
+        if prlimit is not None:
+            # prlimit(1) sets the limits and execs: no preexec_fn, so CPython can vfork instead of
+            # fork, which would copy a large server's page tables while blocking its event loop.
+            full = [prlimit, *(f"--{_PRLIMIT_NAMES[res]}={soft}:{hard}" for res, soft, hard in triples), "--", *full]
         try:
             transport, _ = await loop.subprocess_exec(
                 lambda: proto,
@@ -269,7 +286,7 @@ class LocalSandbox:
                 cwd=str(cwd),
                 env=env,
                 start_new_session=True,
-                preexec_fn=_make_preexec(_rlimits(limits)),
+                preexec_fn=None if prlimit is not None else _make_preexec(triples),
             )
         except (OSError, subprocess.SubprocessError) as exc:
             # Same shape as a shell's "command not found", so callers handle one kind of failure.

@@ -6,6 +6,8 @@ jinja2 templates, by two separate emitters, so that the simulator is a real seco
 
 from __future__ import annotations
 
+import asyncio
+
 from ... import __version__
 from ...analysis import Analysis
 from ...findings import Finding, finding
@@ -32,7 +34,7 @@ class FormalAgent:
         return f"{self.name}-{self.version}-{templates_hash(*TEMPLATES)}"
 
     async def generate(self, task: AgentTask) -> AgentResult:
-        code = self.render(task.role, task.analysis, task.spec_path.name)
+        code = await asyncio.to_thread(self.render, task.role, task.analysis, task.spec_path.name)
         (task.workspace / task.target).write_text(code, encoding="utf-8")
         return AgentResult(transcript=f"formal: rendered {task.target} from the model block\n")
 
