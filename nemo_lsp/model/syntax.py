@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..findings import Finding, Span, finding
@@ -134,7 +134,7 @@ def parse_model(block: ModelBlock) -> tuple[Model, list[Finding]]:
         return Model(span=block.span), findings
     if root is None:
         return Model(span=block.span), findings
-    root = _shift(root, block.first_line)
+    root = root.shifted(block.first_line)
     if not root.is_map:
         findings.append(finding("NEMO121", "the model block must be a mapping with sections "
                                 f"{', '.join(SECTIONS)}", root.span))
@@ -161,39 +161,19 @@ def parse_model(block: ModelBlock) -> tuple[Model, list[Finding]]:
             sense = key
             expr = p.expr(value)
             if expr is not None:
-                model = _replace(model, objective=Objective(name, expr, Span(key.span.line, key.span.col,
+                model = replace(model, objective=Objective(name, expr, Span(key.span.line, key.span.col,
                                                                             value.span.end_line,
                                                                             value.span.end_col)))
         elif name == "checks":
-            model = _replace(model, checks=value.plain())
+            model = replace(model, checks=value.plain())
         else:
             findings.append(finding("NEMO121", f"unknown model section `{name}`; the sections are "
                                     f"{', '.join(SECTIONS)}", key.span))
-    model = _replace(model, mentioned=frozenset(p.mentioned))
+    model = replace(model, mentioned=frozenset(p.mentioned))
     if sense is None:
         findings.append(finding("NEMO130", "the model has no objective: add `minimize: EXPR` or "
                                 "`maximize: EXPR`", Span.whole_line(block.span.line, "```model")))
     return model, findings
-
-
-def _replace(model: Model, **changes: Any) -> Model:
-    from dataclasses import replace
-
-    return replace(model, **changes)
-
-
-def _shift(node: YNode, lines: int) -> YNode:
-    span = node.span.shift(lines)
-    if node.is_map:
-        return YNode([(_shift(k, lines), _shift(v, lines)) for k, v in node.value], span, "map")
-    if node.is_seq:
-        return YNode([_shift(v, lines) for v in node.value], span, "seq")
-    return YNode(node.value, span, "scalar", node.style)
-
-
-def _key_col(key: YNode, text: str, offset: int) -> int:
-    """Column in the file of a character of a plain key."""
-    return key.span.col + offset
 
 
 _KIND = {"sets": "set", "params": "parameter", "vars": "variable", "constraints": "constraint"}
@@ -373,8 +353,6 @@ class _Parser:
                 base = self._param_source(name, index, src, span)
                 if base is None:
                     return None
-                from dataclasses import replace
-
                 return replace(base, default=d, keys=key_cols or base.keys)
             if index is None:
                 self.error("NEMO121", f"`{name}` has no index, so it takes one number, not a mapping", value.span)

@@ -108,7 +108,7 @@ def _front_matter(lines: tuple[str, ...], findings: list[Finding]) -> tuple[Fron
         return FrontMatter({}, None, span), body
     if node is None:
         return FrontMatter({}, None, span), body
-    node = _shift_node(node, 1)
+    node = node.shifted(1)
     if not node.is_map:
         findings.append(finding("NEMO102", "front matter must be a mapping of settings (`key: value` lines)",
                                 node.span))
@@ -116,17 +116,6 @@ def _front_matter(lines: tuple[str, ...], findings: list[Finding]) -> tuple[Fron
     values, problems = check_front_matter(node)
     findings.extend(problems)
     return FrontMatter(values, node, span), body
-
-
-def _shift_node(node, lines: int):
-    from .yamlnodes import YNode
-
-    span = node.span.shift(lines)
-    if node.is_map:
-        return YNode([(_shift_node(k, lines), _shift_node(v, lines)) for k, v in node.value], span, "map")
-    if node.is_seq:
-        return YNode([_shift_node(v, lines) for v in node.value], span, "seq")
-    return YNode(node.value, span, "scalar", node.style)
 
 
 class _BlockReader:

@@ -49,6 +49,15 @@ class YNode:
                 return v
         return None
 
+    def shifted(self, lines: int) -> YNode:
+        """The same tree moved down by `lines` (YAML parsed from a block that starts later in the file)."""
+        span = self.span.shift(lines)
+        if self.is_map:
+            return YNode([(k.shifted(lines), v.shifted(lines)) for k, v in self.value], span, "map")
+        if self.is_seq:
+            return YNode([v.shifted(lines) for v in self.value], span, "seq")
+        return YNode(self.value, span, "scalar", self.style)
+
     def plain(self) -> Any:
         """The value without positions, as safe_load would give it."""
         if self.is_map:
