@@ -105,7 +105,7 @@ async def ensure_generated(role: str, analysis: Analysis, agent: Agent, layout: 
             "NEMO202", f"{target.name} {why}: using your version. `nemo solve --regenerate` backs it up under "
             ".nemo/ and writes a fresh one.", title, fixes=("regenerate",),
             related=(Related(str(target), Span.at(0), "your version"),)),))
-    if not edited and on_disk is not None and record.get("inputs") == inputs:
+    if not edited and not regenerate and on_disk is not None and record.get("inputs") == inputs:
         return Generated(role, target, "up to date")
     if edited:
         backup_file(target, layout.backups)

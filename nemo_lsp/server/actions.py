@@ -15,6 +15,7 @@ from ..analysis import Analysis
 from ..engine import Report
 from ..findings import Finding, Span
 from ..spec.document import Table
+from .symbols import column_name
 
 COMMANDS = {
     "solve": "nemo.solve",
@@ -65,8 +66,9 @@ def fixes_for(uri: str, finding_id: str, f: Finding, diagnostic: types.Diagnosti
         return actions
     suggestion = re.search(r"did you mean `([^`]+)`", f.message)
     if suggestion and f.code in ("NEMO103", "NEMO124"):
+        # The diagnostic's range is the finding's span in the client's position encoding.
         actions.append(_edit(uri, f"Change to `{suggestion.group(1)}`",
-                             [types.TextEdit(range=_range(f.span), new_text=suggestion.group(1))], diagnostic,
+                             [types.TextEdit(range=diagnostic.range, new_text=suggestion.group(1))], diagnostic,
                              preferred=True))
     if f.code == "NEMO124":
         actions.extend(_declare_set(uri, f, diagnostic, analysis))
@@ -85,7 +87,7 @@ def _declare_set(uri: str, f: Finding, diagnostic: types.Diagnostic, analysis: A
     sets_line = next((i for i in range(block.first_line, block.span.end_line) if lines[i].startswith("sets:")), None)
     out = []
     for t in analysis.spec.tables.values():
-        for column in t.columns[:3]:
+        for column in map(column_name, t.columns[:3]):
             if not _IDENT.fullmatch(column):
                 continue
             decl = f"  {name}: {t.name}.{column}\n"
@@ -109,7 +111,7 @@ def _caption(uri: str, f: Finding, diagnostic: types.Diagnostic, analysis: Analy
 
 
 def _set_name(table: Table) -> str:
-    base = re.sub(r"[^A-Za-z0-9_]", "_", table.columns[0] if table.columns else table.name)
+    base = re.sub(r"[^A-Za-z0-9_]", "_", column_name(table.columns[0]) if table.columns else table.name)
     return (base[:1].upper() + base[1:]) if base else "S"
 
 
@@ -120,8 +122,9 @@ def model_skeleton(analysis: Analysis) -> str:
         if not t.columns:
             continue
         s = _set_name(t)
-        sets.append(f"  {s}: {t.name}.{t.columns[0]}")
-        for i, c in enumerate(t.columns[1:], start=1):
+        sets.append(f"  {s}: {t.name}.{column_name(t.columns[0])}")
+        for i, header in enumerate(t.columns[1:], start=1):
+            c = column_name(header)
             if _IDENT.fullmatch(c) and all(r[i].number is not None for r in t.rows if r[i].text):
                 params.append(f"  {c}[{s}]: {t.name}.{c}")
     first_set = sets[0].split(":")[0].strip() if sets else "S"
@@ -160,10 +163,13 @@ def _fmt(v: float) -> str:
     return str(int(round(v))) if abs(v - round(v)) < 1e-9 else f"{v:.6g}"
 
 
-def lenses(uri: str, analysis: Analysis, report: Report | None, running: bool) -> list[types.CodeLens]:
+def lenses(uri: str, analysis: Analysis, report: Report | None, running: bool,
+           icons: bool = False) -> list[types.CodeLens]:
+    """`icons`: the client renders VS Code's `$(name)` icon syntax (others would show it literally)."""
     title = analysis.spec.title_span
+    busy = "$(sync~spin) solving..." if icons else "solving..."
     out = [types.CodeLens(range=_range(title), command=types.Command(
-        title="$(sync~spin) solving..." if running else "▶ Solve", command=COMMANDS["solve"], arguments=[uri]))]
+        title=busy if running else "▶ Solve", command=COMMANDS["solve"], arguments=[uri]))]
     if report is not None:
         sol = report.solution
         parts = [sol.status if sol else report.outcome]

@@ -11,7 +11,7 @@ from ..analysis import Analysis
 from ..model.expr import FUNCTIONS
 from ..model.syntax import DOMAINS, SECTIONS
 from ..spec.frontmatter import KEYS
-from .symbols import in_front_matter, in_model
+from .symbols import column_name, in_front_matter, in_model
 
 KEYWORDS = ("for", "in", "if", "else", "and", "or", "not")
 VAR_OPTIONS = ("domain", "lb", "ub")
@@ -31,7 +31,7 @@ def complete(analysis: Analysis, line: int, col: int) -> list[types.CompletionIt
     if m := re.search(r"([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z0-9_]*)$", text):
         table = analysis.spec.tables.get(m.group(1))
         if table is not None:
-            return [_item(c, K.Field, f"column of {table.name}") for c in table.columns]
+            return [_item(column_name(c), K.Field, f"column `{c}` of {table.name}") for c in table.columns]
     if re.fullmatch(r"\s*", text):
         return [_item(s, K.Keyword, "model section") for s in SECTIONS]
     if re.search(r"domain\s*:\s*\w*$", text):

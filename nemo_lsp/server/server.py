@@ -37,6 +37,7 @@ class NemoServer(LanguageServer):
         self.client_settings: Any = None
         self.scheduler = Scheduler()
         self.watcher: Any = None
+        self.client_name = ""
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -93,11 +94,12 @@ class NemoServer(LanguageServer):
     # --- run -----------------------------------------------------------------------------------
 
     def schedule_run(self, uri: str, overrides: dict[str, Any] | None = None) -> asyncio.Task[None]:
-        return self.scheduler.start(uri, "run", lambda: self.run(uri, overrides or {}), wait_for_previous=True)
-
-    async def run(self, uri: str, overrides: dict[str, Any]) -> None:
-        st = self.state(uri)
+        """Run the text as it is now (the saved text, on save); edits made meanwhile make the run stale."""
         text = self.text(uri)
+        return self.scheduler.start(uri, "run", lambda: self.run(uri, text, overrides or {}), wait_for_previous=True)
+
+    async def run(self, uri: str, text: str | None, overrides: dict[str, Any]) -> None:
+        st = self.state(uri)
         if text is None or st.path is None:
             return
         task = asyncio.current_task()
@@ -146,6 +148,11 @@ class NemoServer(LanguageServer):
         if ws is not None and ws.code_lens is not None and ws.code_lens.refresh_support:
             self.workspace_code_lens_refresh(None)
 
+    def warm_up(self) -> None:
+        """Pay one-time costs before the first save, in a thread: the bubblewrap probe, the agents'
+        modules and templates, and the protocol converters for progress and code lenses."""
+        self.scheduler.start("", "warm-up", lambda: asyncio.to_thread(_warm_up, self))
+
     # --- settings ------------------------------------------------------------------------------
 
     def load_settings(self, client: Any) -> None:
@@ -163,6 +170,26 @@ class NemoServer(LanguageServer):
             self.message(p)
 
 
+def _warm_up(ls: NemoServer) -> None:
+    from ..agents import get_agent
+    from ..resources import environment
+    from ..sandbox import get_sandbox
+
+    try:
+        get_sandbox(ls.settings.sandbox).isolation()
+    except ValueError:
+        pass
+    get_agent("formal")
+    for name in ("formal/optimizer.py.j2", "formal/simulator.py.j2"):
+        environment().get_template(name)
+    converter = ls.protocol._converter
+    for value in (types.WorkDoneProgressBegin(title="", percentage=0, cancellable=True),
+                  types.WorkDoneProgressReport(message="", percentage=0), types.WorkDoneProgressEnd(message=""),
+                  types.CodeLens(range=types.Range(start=types.Position(line=0, character=0),
+                                                   end=types.Position(line=0, character=0)))):
+        converter.unstructure(value)
+
+
 server = NemoServer()
 
 
@@ -172,15 +199,18 @@ def _spec(uri: str) -> bool:
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: NemoServer, params: types.InitializeParams) -> None:
+    ls.client_name = params.client_info.name if params.client_info else ""
     ls.load_settings(params.initialization_options)
-
-
-@server.feature(types.INITIALIZED)
-async def initialized(ls: NemoServer, params: types.InitializedParams) -> None:
+    # Watch before answering: a spec written once the client has the answer is never missed.
     if ls.settings.watch_files and ls.workspace.root_path:
         from .watcher import start_watching
 
         ls.watcher = start_watching(ls, Path(ls.workspace.root_path), asyncio.get_running_loop())
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: NemoServer, params: types.InitializedParams) -> None:
+    ls.warm_up()
 
 
 @server.feature(types.SHUTDOWN)
@@ -203,8 +233,15 @@ def did_open(ls: NemoServer, params: types.DidOpenTextDocumentParams) -> None:
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: NemoServer, params: types.DidChangeTextDocumentParams) -> None:
-    if _spec(params.text_document.uri):
-        ls.schedule_lint(params.text_document.uri, delay=ls.settings.lint_delay_ms / 1000)
+    uri = params.text_document.uri
+    if not _spec(uri):
+        return
+    st = ls.docs.get(uri)
+    if st is not None and st.run:
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                st.follow_edit(change.range.start.line, change.range.end.line, change.text)
+    ls.schedule_lint(uri, delay=ls.settings.lint_delay_ms / 1000)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
@@ -256,7 +293,8 @@ def code_lens(ls: NemoServer, params: types.CodeLensParams) -> list[types.CodeLe
     if analysis is None or st is None:
         return None
     return actions.lenses(params.text_document.uri, analysis, st.report,
-                          ls.scheduler.running(params.text_document.uri, "run"))
+                          ls.scheduler.running(params.text_document.uri, "run"),
+                          icons="code" in ls.client_name.lower())
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)

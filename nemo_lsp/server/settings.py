@@ -27,7 +27,7 @@ class ServerSettings:
     """Memory for generated code, in MB."""
     run_on_save: bool = True
     """Run the pipeline when a spec is saved."""
-    lint_delay_ms: int = 150
+    lint_delay_ms: int = 50
     """Debounce between a keystroke and the re-lint."""
     watch_files: bool = True
     """Watch the workspace for specs changed outside the editor."""

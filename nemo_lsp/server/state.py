@@ -7,12 +7,12 @@ erasing the last run's findings; a new run replaces them.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..analysis import Analysis
 from ..engine import Report
-from ..findings import Finding
+from ..findings import Finding, Span
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -39,6 +39,23 @@ class DocState:
         """Keep a run's own findings; its NEMO1xx copies of the lint are dropped (the lint has them)."""
         self.report = report
         self.run = [f for f in report.findings if not f.code.startswith("NEMO1")]
+
+    def follow_edit(self, start_line: int, end_line: int, new_text: str) -> None:
+        """Keep the last run's findings on their lines while the user types above them.
+
+        An edit replaced lines `start_line`..`end_line` by `new_text`: findings below it move by the
+        number of lines it added or removed; findings inside it stay (clamped when published).
+        """
+        delta = new_text.count("\n") - (end_line - start_line)
+        if delta == 0:
+            return
+
+        def moved(span: Span | None) -> Span | None:
+            if span is None or span.line <= end_line:
+                return span
+            return Span(span.line + delta, span.col, span.end_line + delta, span.end_col)
+
+        self.run = [replace(f, span=moved(f.span)) for f in self.run]
 
     def merged(self) -> list[tuple[str, Finding]]:
         """All findings to publish, each with a fresh id that code actions can look up."""

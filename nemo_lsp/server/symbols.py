@@ -35,6 +35,12 @@ def word_at(lines: tuple[str, ...] | list[str], line: int, col: int) -> Word | N
     return None
 
 
+def column_name(header: str) -> str:
+    """How the model names a column: `energy (kcal)` is `energy`, `unit cost` is `unit_cost`."""
+    name = re.sub(r"\s*[\(\[].*?[\)\]]\s*$", "", header.strip())
+    return name.strip().lower().replace(" ", "_")
+
+
 def in_model(analysis: Analysis, line: int) -> bool:
     block = analysis.spec.model
     return block is not None and block.span.line < line < block.span.end_line

@@ -57,3 +57,17 @@ def test_editing_the_spec_data_regenerates_and_uses_the_new_data(tmp_path: Path)
     assert report.verdict is not None and report.verdict.feasible
     assert "NEMO406" in [f.code for f in report.findings]  # expect.objective still says 36
     assert not (tmp_path / ".nemo" / "production-mix" / "backups").exists()
+
+
+def test_regenerate_rewrites_an_up_to_date_module(tmp_path):
+    import asyncio
+
+    from nemo_lsp.engine import run
+
+    spec = tmp_path / "mix.opt.md"
+    spec.write_text((Path(__file__).resolve().parents[2] / "examples" / "production-mix.opt.md").read_text())
+    first = asyncio.run(run(spec))
+    assert first.generated == {"optimizer": "generated", "simulator": "generated"}
+    again = asyncio.run(run(spec, overrides={"regenerate": True}))
+    assert again.generated == {"optimizer": "generated", "simulator": "generated"}
+    assert again.ok
