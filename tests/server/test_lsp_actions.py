@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from .conftest import fresh_subfolder, shared_client, shared_nvim_client
-from .lsp_support import (EXAMPLES, apply_edits, code_actions, codes, edit, encoding_of, example_text, execute,
+from .lsp_support import (apply_edits, code_actions, codes, edit, encoding_of, example_text, execute,
                           open_doc, position, progress_tokens, replaced, run_on_save, span_of, wait_for_code,
                           wait_new_progress, wait_progress_end, wait_published, wait_until, with_code, write_spec)
 
@@ -63,9 +62,13 @@ async def test_a_wrong_expected_objective_offers_to_regenerate_and_regenerating_
 
 def forget_the_energy_requirement(workspace: Path) -> Path:
     """A user-edited diet optimizer that drops `energy_need`: the simulator finds it violated (NEMO401)."""
+    from nemo_lsp.agents.formal import FormalAgent
+    from nemo_lsp.analysis import analyze
+
     optimizer = workspace / "diet.optimizer.py"
-    shutil.copyfile(EXAMPLES / "diet.optimizer.py", optimizer)
-    optimizer.write_text(replaced(optimizer.read_text(encoding="utf-8"), "    return model\n",
+    generated = FormalAgent().render("optimizer", analyze((workspace / "diet.opt.md").read_text(encoding="utf-8")),
+                                     "diet.opt.md")
+    optimizer.write_text(replaced(generated, "    return model\n",
                                   "    model.energy_need.deactivate()\n    return model\n"), encoding="utf-8")
     return optimizer
 
