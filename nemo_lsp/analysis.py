@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .findings import Finding, Severity
-from .model.check import DEFAULT_BUDGET, check_model
+from .model.check import DEFAULT_BUDGET, check_indices, check_model, data_sensitive_params
 from .model.data import ModelData, resolve, tables_only
 from .model.syntax import Model, parse_model
 from .spec.document import Spec
@@ -53,6 +53,30 @@ def _model_key(spec: Spec, spec_clean: bool, budget: int) -> str:
     return h.hexdigest()
 
 
+_INDEX_CACHE: OrderedDict[str, tuple[Finding, ...]] = OrderedDict()
+
+
+def _indices(spec: Spec, model: Model, data: ModelData, budget: int) -> tuple[Finding, ...]:
+    """The index enumeration, memoized on what it can depend on: the model block, the sets, and
+    parameter keys (values only for parameters in filters, tests and index positions). Editing a
+    cost in a large table then re-resolves the data but does not re-enumerate the model."""
+    assert spec.model is not None
+    sensitive = data_sensitive_params(model)
+    h = hashlib.sha256(f"{spec.model.first_line}\0{spec.model.text}\0{budget}".encode())
+    h.update(repr(sorted(data.sets.items())).encode())
+    for name, value in sorted(data.params.items()):
+        shown = value if name in sensitive or not isinstance(value, dict) else list(value)
+        h.update(f"\0{name}\0{data.defaults.get(name)}\0{shown!r}".encode())
+    key = h.hexdigest()
+    found = _INDEX_CACHE.get(key)
+    if found is None:
+        found = tuple(check_indices(model, data, budget))
+        _INDEX_CACHE[key] = found
+        while len(_INDEX_CACHE) > _MODEL_CACHE_SIZE:
+            _INDEX_CACHE.popitem(last=False)
+    return found
+
+
 def analyze(text: str, budget: int = DEFAULT_BUDGET) -> Analysis:
     """Read, parse, resolve and check a spec. Never raises on bad input.
 
@@ -70,8 +94,9 @@ def analyze(text: str, budget: int = DEFAULT_BUDGET) -> Analysis:
         model, problems = parse_model(spec.model)
         data, data_problems = resolve(model, spec.tables)
         model_findings = [*problems, *data_problems]
-        clean = spec_clean and not any(f.is_error for f in model_findings)
-        model_findings.extend(check_model(model, data if clean else None, budget))
+        model_findings.extend(check_model(model, None, budget))
+        if spec_clean and not any(f.is_error for f in model_findings):
+            model_findings.extend(_indices(spec, model, data, budget))
         cached = (model, data, tuple(model_findings))
         _MODEL_CACHE[key] = cached
         while len(_MODEL_CACHE) > _MODEL_CACHE_SIZE:

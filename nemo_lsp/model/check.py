@@ -354,3 +354,37 @@ def check_indices(model: Model, data: ModelData, budget: int = DEFAULT_BUDGET) -
     except BudgetExceeded:
         pass
     return out
+
+
+def data_sensitive_params(model: Model) -> set[str]:
+    """Parameters whose *values* can change which indices are visited: those in filters, `if`
+    tests, index positions, range bounds and divisors. Other parameters matter to the index check only
+    through their keys, so editing their values cannot change its findings."""
+    exprs: list[tuple[ast.expr, bool]] = []
+    for decl in [*model.vars.values(), *model.constraints.values(), *model.params.values()]:
+        index = decl.index
+        if index is not None and index.condition is not None:
+            exprs.append((index.condition.tree, True))
+    for v in model.vars.values():
+        exprs.extend((b.tree, False) for b in (v.lb, v.ub) if b is not None)
+    for c in model.constraints.values():
+        exprs.append((c.expr.tree, False))
+    if model.objective is not None:
+        exprs.append((model.objective.expr.tree, False))
+    names: set[str] = {b for s in model.sets.values() if s.bounds for b in s.bounds if isinstance(b, str)}
+    for tree, whole in exprs:
+        for node in ast.walk(tree):
+            parts: list[ast.AST] = []
+            if whole:
+                parts = [node]
+            elif isinstance(node, ast.Subscript):
+                parts = [node.slice]
+            elif isinstance(node, ast.IfExp):
+                parts = [node.test]
+            elif isinstance(node, ast.comprehension):
+                parts = list(node.ifs)
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Mod)):
+                parts = [node.right]  # a zero divisor is an evaluation finding
+            for part in parts:
+                names.update(n.id for n in ast.walk(part) if isinstance(n, ast.Name) and n.id in model.params)
+    return names

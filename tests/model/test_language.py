@@ -794,3 +794,30 @@ def test_every_example_analyzes_without_errors(path: Path) -> None:
     a = analyze(path.read_text(encoding="utf-8"))
     assert [f for f in a.findings if f.is_error] == []
     assert a.model is not None and a.model.objective is not None
+
+
+def test_editing_a_divisor_value_to_zero_is_found_even_after_the_model_was_checked() -> None:
+    from nemo_lsp.analysis import analyze
+
+    spec = """# Ratios
+
+| item | weight |
+|------|-------:|
+| a    | 2      |
+| b    | 4      |
+
+Table: items
+
+```model
+sets:
+  I: items.item
+params:
+  w[I]: items.weight
+vars:
+  x[I]: {ub: 10}
+maximize: sum(x[i] / w[i] for i in I)
+```
+"""
+    assert [f.code for f in analyze(spec).findings if f.is_error] == []
+    broken = analyze(spec.replace("| b    | 4      |", "| b    | 0      |"))
+    assert any("division by zero" in f.message for f in broken.findings)
