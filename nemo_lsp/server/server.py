@@ -24,7 +24,7 @@ from ..findings import Finding
 from . import actions, completion, hover, settings as server_settings, symbols
 from .convert import from_position, to_diagnostic, to_range
 from .scheduler import Scheduler
-from .state import DocState, is_spec_uri, text_hash
+from .state import DocState, is_spec_uri
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class NemoServer(LanguageServer):
                                       progress=lambda message, pct: self._report_progress(token, message, pct))
             outcome = report.outcome.replace("_", " ")
             current = self.text(uri)
-            if current is None or text_hash(current) != text_hash(text):
+            if current != text:
                 outcome = "stale (the text changed during the run)"
                 return
             st.set_run(report)

@@ -6,17 +6,12 @@ erasing the last run's findings; a new run replaces them.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..analysis import Analysis
 from ..engine import Report
 from ..findings import Finding, Span
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
 
 def is_spec_uri(uri: str) -> bool:
     return uri.split("?")[0].split("#")[0].endswith(".opt.md")
