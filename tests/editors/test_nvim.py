@@ -118,6 +118,10 @@ def test_nvim_lints_applies_the_quick_fix_and_shows_validated_after_save(nvim: s
     spec = broken_spec(tmp_path)
     out = run_nvim(nvim, tmp_path, "lsp.lua", "native", str(spec), sys.executable)
     assert "lens: optimal · objective 78450 · validated" in out, out
+    assert ":NemoRepair -> nemo.repairOptimizer " in out, out
+    assert "status: nemo: validated" in out, out
+    assert ":NemoOpen optimizer -> plan.optimizer.py" in out, out
+    assert ":NemoOpenSimulator -> plan.simulator.py" in out, out
     assert "holding_cost * stock[t]" in spec.read_text(encoding="utf-8")  # the fixed text was saved
     assert "if t > 1 else" in spec.read_text(encoding="utf-8")
     assert (tmp_path / "plan.optimizer.py").is_file() and (tmp_path / "plan.simulator.py").is_file()

@@ -15,16 +15,42 @@ require('nemo.filetype').register()
 local commands = {
   NemoSolve = { 'solve', 'Solve this spec now (nemo.solve)' },
   NemoRegenerate = { 'regenerate', 'Regenerate the optimizer and simulator, then solve (nemo.regenerate)' },
+  NemoReport = { 'show_report', "Show the last run's report (nemo.showReport)" },
+  -- Aliases of :NemoOpen optimizer|simulator|log.
   NemoOpenOptimizer = { 'open_optimizer', 'Open the generated optimizer (nemo.openOptimizer)' },
   NemoOpenSimulator = { 'open_simulator', 'Open the generated simulator (nemo.openSimulator)' },
   NemoOpenLog = { 'open_log', "Open the last run's optimizer log (nemo.openLog)" },
-  NemoReport = { 'show_report', "Show the last run's report (nemo.showReport)" },
 }
 for name, spec in pairs(commands) do
   vim.api.nvim_create_user_command(name, function()
     require('nemo').run_command(spec[1])
   end, { desc = 'nemo: ' .. spec[2] })
 end
+
+--- Completion for a command whose one argument is one of `words`.
+local function complete(words)
+  return function(arglead)
+    return vim.tbl_filter(function(w)
+      return vim.startswith(w, arglead)
+    end, words)
+  end
+end
+
+vim.api.nvim_create_user_command('NemoOpen', function(opts)
+  require('nemo').open(opts.fargs[1])
+end, {
+  nargs = 1,
+  complete = complete({ 'optimizer', 'simulator', 'log' }),
+  desc = "nemo: open the generated optimizer or simulator, or the last run's log (nemo.open*)",
+})
+
+vim.api.nvim_create_user_command('NemoRepair', function(opts)
+  require('nemo').repair(opts.fargs[1])
+end, {
+  nargs = '?',
+  complete = complete({ 'optimizer', 'simulator' }),
+  desc = 'nemo: repair the optimizer (or simulator) for the diagnostic under the cursor (nemo.repair*)',
+})
 
 local group = vim.api.nvim_create_augroup('nemo', { clear = true })
 vim.api.nvim_create_autocmd('LspAttach', {
@@ -49,7 +75,7 @@ vim.api.nvim_create_autocmd('FileType', {
 })
 vim.api.nvim_create_autocmd('LspProgress', {
   group = group,
-  desc = 'nemo: show run progress, refresh lenses when a run ends',
+  desc = 'nemo: show run progress, feed require("nemo").status(), refresh lenses when a run ends',
   callback = function(ev)
     require('nemo')._on_progress(ev)
   end,

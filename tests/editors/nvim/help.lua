@@ -14,7 +14,8 @@ for _, line in ipairs(vim.fn.readfile(docdir .. '/tags')) do
 end
 local missing = {}
 for _, tag in ipairs({ 'nemo.txt', 'nemo-setup', 'nemo.setup()', 'nemo-options', 'nemo-settings', ':NemoSolve',
-  ':NemoRegenerate', ':NemoOpenOptimizer', ':NemoOpenSimulator', ':NemoOpenLog', ':NemoReport', 'nemo-lenses' }) do
+  ':NemoRegenerate', ':NemoOpenOptimizer', ':NemoOpenSimulator', ':NemoOpenLog', ':NemoReport', 'nemo-lenses',
+  ':NemoRepair', ':NemoOpen', 'nemo.status()', 'nemo-statusline' }) do
   if not own[tag] then
     missing[#missing + 1] = 'tag not defined: ' .. tag
   end

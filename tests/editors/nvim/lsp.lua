@@ -7,7 +7,8 @@
 -- "Change to `stock`" quick fix) and `if t >= 1 else` (NEMO126, found once the names resolve).
 -- The script applies the quick fix, checks the re-lint, fixes the second mistake by editing the
 -- buffer, saves (the server runs the pipeline) and waits for the code lens to say `validated`;
--- then :NemoReport and :NemoOpenOptimizer.
+-- then :NemoReport, :NemoOpen optimizer (and the alias :NemoOpenSimulator). On the way it runs
+-- :NemoRepair on the NEMO126 diagnostic and follows require('nemo').status() through the run.
 -- MODE `legacy`: setup({ native = false }) (the Neovim 0.10 path: vim.lsp.start on FileType);
 -- attaches, lints, and applies the quick fix through vim.lsp.buf.code_action({ apply = true }).
 -- MODE `missing` / `missing-legacy`: cmd names a program that does not exist: no client, one
@@ -28,15 +29,19 @@ vim.notify = function(msg, level, opts)
   return real_notify(msg, level, opts)
 end
 
+local buf ---@type integer
 local progress = {} ---@type string[]
+local statuses = {} ---@type string[]  require('nemo').status() after each progress event
 vim.api.nvim_create_autocmd('LspProgress', {
   callback = function(ev)
     local v = ev.data and ev.data.params and ev.data.params.value or {}
     progress[#progress + 1] = ('%s | %s | %s'):format(tostring(v.kind), tostring(v.title), tostring(v.message))
+    if buf then
+      statuses[#statuses + 1] = require('nemo').status(buf)
+    end
   end,
 })
 
-local buf ---@type integer
 local t0 = vim.uv.hrtime()
 
 local function elapsed()
@@ -63,6 +68,9 @@ local function dump_state()
   end
   for _, p in ipairs(progress) do
     out[#out + 1] = 'progress ' .. p
+  end
+  for _, st in ipairs(statuses) do
+    out[#out + 1] = 'status ' .. st
   end
   for _, m in ipairs(messages) do
     out[#out + 1] = 'message ' .. m
@@ -267,6 +275,34 @@ if mode == 'legacy' then
   os.exit(0)
 end
 
+-- 2b. :NemoRepair with the cursor on NEMO126 runs nemo.repairOptimizer with the buffer's URI and
+--     the diagnostic's finding id; the offline `formal` agent cannot repair, the server says so.
+local sent = {} ---@type table[]
+local real_request = client.request
+client.request = function(self, method, params, ...)
+  if method == 'workspace/executeCommand' then
+    sent[#sent + 1] = params
+  end
+  return real_request(self, method, params, ...)
+end
+vim.api.nvim_win_set_cursor(0, { d126.lnum + 1, d126.col })
+vim.cmd('NemoRepair')
+local function said(text)
+  return table.concat(messages, '\n'):find(text, 1, true) ~= nil
+    or vim.api.nvim_exec2('messages', { output = true }).output:find(text, 1, true) ~= nil
+end
+wait(5000, function()
+  return said('needs a coding agent')
+end, 'the server to explain that repairs need a coding agent')
+client.request = real_request
+local id = d126.user_data.lsp.data and d126.user_data.lsp.data.id
+check(#sent == 1 and sent[1].command == 'nemo.repairOptimizer', ':NemoRepair sent ' .. vim.inspect(sent))
+check(type(id) == 'string' and vim.deep_equal(sent[1].arguments, { vim.uri_from_bufnr(buf), id }),
+  (':NemoRepair arguments %s, expected the URI and %s'):format(vim.inspect(sent[1].arguments), tostring(id)))
+step(':NemoRepair -> nemo.repairOptimizer ' .. id)
+check(vim.deep_equal(vim.fn.getcompletion('NemoRepair ', 'cmdline'), { 'optimizer', 'simulator' }),
+  ':NemoRepair completion: ' .. vim.inspect(vim.fn.getcompletion('NemoRepair ', 'cmdline')))
+
 -- 3. Fix the second mistake the way a user would (an edit in the buffer) and watch it clear.
 local row, text = find_line('if t >= 1 else')
 check(row ~= nil, 'no `if t >= 1 else` in the buffer')
@@ -307,6 +343,14 @@ local history = vim.api.nvim_exec2('messages', { output = true }).output
 check(history:find('nemo: solving ' .. vim.fs.basename(spec) .. ': validated', 1, true), 'the outcome is not in :messages:\n' .. history)
 step('lens: ' .. title)
 check(vim.bo[buf].modified == false, 'the buffer is still modified after :write')
+-- The statusline item followed the run: percentages while it ran, the outcome after.
+local saw_running = false
+for _, st in ipairs(statuses) do
+  saw_running = saw_running or st:find('^nemo: %d+%% ') ~= nil
+end
+check(saw_running, 'require("nemo").status() never showed a running run: ' .. table.concat(statuses, '; '))
+check(require('nemo').status(buf) == 'nemo: validated', 'status() after the run: ' .. require('nemo').status(buf))
+step('status: ' .. require('nemo').status(buf))
 
 -- 5. :NemoReport shows the last run's report (nemo.showReport through client:exec_cmd).
 local spec_win = vim.api.nvim_get_current_win()
@@ -325,14 +369,27 @@ vim.api.nvim_set_current_win(vim.fn.bufwinid(report_buf))
 vim.cmd('normal q')
 check(vim.fn.bufwinid(report_buf) == -1, '`q` did not close the report window')
 
--- 6. :NemoOpenOptimizer: the server asks Neovim to show the generated file (window/showDocument).
+-- 6. :NemoOpen optimizer: the server asks Neovim to show the generated file (window/showDocument).
 vim.api.nvim_set_current_win(spec_win)
-vim.cmd('NemoOpenOptimizer')
+check(vim.deep_equal(vim.fn.getcompletion('NemoOpen ', 'cmdline'), { 'optimizer', 'simulator', 'log' }),
+  ':NemoOpen completion: ' .. vim.inspect(vim.fn.getcompletion('NemoOpen ', 'cmdline')))
+check(vim.deep_equal(vim.fn.getcompletion('NemoOpen s', 'cmdline'), { 'simulator' }), ':NemoOpen s completion')
+vim.cmd('NemoOpen optimizer')
 local optimizer = spec:gsub('%.opt%.md$', '.optimizer.py')
 wait(5000, function()
   return vim.api.nvim_buf_get_name(0) == optimizer
 end, 'the generated optimizer to open (' .. optimizer .. ')')
-step(':NemoOpenOptimizer -> ' .. vim.fn.fnamemodify(optimizer, ':t'))
+step(':NemoOpen optimizer -> ' .. vim.fn.fnamemodify(optimizer, ':t'))
+-- The old command names stay as aliases.
+vim.api.nvim_set_current_buf(buf)
+vim.cmd('NemoOpenSimulator')
+local simulator = spec:gsub('%.opt%.md$', '.simulator.py')
+wait(5000, function()
+  return vim.api.nvim_buf_get_name(0) == simulator
+end, 'the generated simulator to open (' .. simulator .. ')')
+step(':NemoOpenSimulator -> ' .. vim.fn.fnamemodify(simulator, ':t'))
+pcall(vim.cmd, 'NemoOpen nonsense') -- an error message, not a request
+check(said('expected optimizer, simulator or log'), ':NemoOpen nonsense: ' .. table.concat(messages, '\n'))
 
 -- 7. :checkhealth nemo runs the configured command with --version.
 vim.cmd('checkhealth nemo')

@@ -185,8 +185,9 @@ local TITLES = {
 ---@param name string
 ---@param bufnr? integer
 ---@param handler? function  lsp-handler for the result (default: the client's handler).
+---@param extra? any[]       arguments after the buffer's URI (e.g. a finding id for repairs).
 ---@return boolean sent
-function M.run_command(name, bufnr, handler)
+function M.run_command(name, bufnr, handler, extra)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
   local id = M.commands[name]
   assert(id, 'unknown nemo command ' .. tostring(name))
@@ -206,9 +207,80 @@ function M.run_command(name, bufnr, handler)
       M.show_report(result, bufnr)
     end
   end
-  local command = { title = TITLES[name] or name, command = id, arguments = { vim.uri_from_bufnr(bufnr) } }
+  local arguments = { vim.uri_from_bufnr(bufnr) }
+  vim.list_extend(arguments, extra or {})
+  local command = { title = TITLES[name] or name, command = id, arguments = arguments }
   exec(client, command, bufnr, handler)
   return true
+end
+
+local OPEN = { optimizer = 'open_optimizer', simulator = 'open_simulator', log = 'open_log' }
+
+--- Open the generated optimizer or simulator, or the last run's log (`:NemoOpen`).
+---@param what 'optimizer'|'simulator'|'log'
+---@param bufnr? integer
+---@return boolean sent
+function M.open(what, bufnr)
+  local name = OPEN[what or '']
+  if not name then
+    notify(('`:NemoOpen %s`: expected optimizer, simulator or log'):format(tostring(what or '')), vim.log.levels.ERROR)
+    return false
+  end
+  return M.run_command(name, bufnr)
+end
+
+--- The finding id (diagnostic `data.id`) of a nemo diagnostic.
+local function finding_id(d)
+  local lsp = d.user_data and d.user_data.lsp
+  local data = lsp and lsp.data
+  return type(data) == 'table' and type(data.id) == 'string' and data.id or nil
+end
+
+--- The nemo diagnostic under the cursor in `bufnr` (default: current), else its first one.
+---@param bufnr? integer
+---@return vim.Diagnostic?
+function M.diagnostic(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local found = {}
+  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+    if d.source == 'nemo' and finding_id(d) then
+      found[#found + 1] = d
+    end
+  end
+  table.sort(found, function(a, b)
+    return a.lnum == b.lnum and a.col < b.col or a.lnum < b.lnum
+  end)
+  local win = vim.fn.bufwinid(bufnr)
+  if win ~= -1 then
+    local pos = vim.api.nvim_win_get_cursor(win)
+    local row, col = pos[1] - 1, pos[2]
+    for _, d in ipairs(found) do
+      local end_lnum = d.end_lnum or d.lnum
+      local end_col = d.end_col or d.col
+      local after_start = row > d.lnum or (row == d.lnum and col >= d.col)
+      local before_end = row < end_lnum or (row == end_lnum and col <= end_col)
+      if after_start and before_end then
+        return d
+      end
+    end
+  end
+  return found[1]
+end
+
+--- Repair the optimizer (or the simulator) for the nemo diagnostic under the cursor, else the
+--- buffer's first nemo diagnostic (`:NemoRepair`): runs nemo.repairOptimizer with the buffer's
+--- URI and the diagnostic's finding id (`data.id`).
+---@param role? 'optimizer'|'simulator'
+---@param bufnr? integer
+---@return boolean sent
+function M.repair(role, bufnr)
+  role = role or 'optimizer'
+  if role ~= 'optimizer' and role ~= 'simulator' then
+    notify(('`:NemoRepair %s`: expected optimizer or simulator'):format(tostring(role)), vim.log.levels.ERROR)
+    return false
+  end
+  local d = M.diagnostic(bufnr)
+  return M.run_command('repair_' .. role, bufnr, nil, d and { finding_id(d) } or nil)
 end
 
 --- Lines of a human-readable report for the JSON of `nemo.showReport`.
@@ -385,6 +457,62 @@ end
 -- Progress ------------------------------------------------------------------------------------
 
 local titles = {} ---@type table<string, string>
+local run_buffers = {} ---@type table<string, integer[]>  progress token -> buffers of that run
+--- Per buffer: the run in progress, or the last outcome (fed by LspProgress).
+---@type table<integer, { running: boolean, message?: string, percentage?: integer, outcome?: string }>
+M._status = {}
+
+--- Buffers of `client` whose file is `name` (the progress title names the spec's file).
+local function buffers_named(client, name)
+  local out = {}
+  for _, buf in ipairs(attached_buffers(client)) do
+    if vim.fs.basename(vim.api.nvim_buf_get_name(buf)) == name then
+      out[#out + 1] = buf
+    end
+  end
+  return out
+end
+
+--- A short statusline item for buffer `bufnr` (default: current): `nemo: 45% solving ...` while a
+--- run is in progress, `nemo: validated` (the last outcome) after it, '' otherwise. Fed by
+--- LspProgress; use it in 'statusline' as `%{v:lua.require'nemo'.status()}`.
+---@param bufnr? integer
+---@return string
+function M.status(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local st = M._status[bufnr]
+  if not st then
+    return ''
+  end
+  if st.running then
+    local pct = st.percentage and (' %d%%'):format(st.percentage) or ''
+    return (('nemo:%s %s'):format(pct, st.message or 'solving'):gsub('%s+$', ''))
+  end
+  return 'nemo: ' .. (st.outcome or '')
+end
+
+local function update_status(client, token, value)
+  if value.kind == 'begin' then
+    local name = (value.title or ''):match('^nemo: solving (.+)$')
+    run_buffers[token] = name and buffers_named(client, name) or {}
+  end
+  for _, buf in ipairs(run_buffers[token] or {}) do
+    if value.kind == 'end' then
+      M._status[buf] = { running = false, outcome = value.message }
+    else
+      local st = M._status[buf] or {}
+      M._status[buf] = {
+        running = true,
+        message = value.message or (value.kind == 'begin' and 'solving') or st.message,
+        percentage = value.percentage or st.percentage,
+      }
+    end
+  end
+  if value.kind == 'end' then
+    run_buffers[token] = nil
+  end
+  pcall(vim.cmd.redrawstatus)
+end
 
 local function show_progress(kind, title, value)
   local mode = M.options.progress
@@ -427,6 +555,7 @@ function M._on_progress(ev)
   if value.kind == 'begin' then
     titles[token] = value.title
   end
+  update_status(client, token, value)
   show_progress(value.kind, titles[token] or value.title, value)
   if value.kind == 'end' then
     titles[token] = nil
@@ -467,6 +596,7 @@ function M._on_attach(client, bufnr)
     buffer = bufnr,
     callback = function(ev)
       if ev.data and ev.data.client_id == client.id then
+        M._status[bufnr] = nil
         pcall(vim.lsp.codelens.clear, client.id, bufnr)
         pcall(vim.api.nvim_del_augroup_by_id, group)
       end
