@@ -118,11 +118,13 @@ def build_argv(
     if network and os.path.islink("/etc/resolv.conf"):
         target = os.path.realpath("/etc/resolv.conf")
         args += ["--ro-bind-try", target, target]
+    # The private /tmp comes before the Python binds: a virtual environment under /tmp must stay
+    # visible (a later mount hides an earlier one at the same place).
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for p in python_paths():
         args += ["--ro-bind", p, p]
     # CPU topology only: lets BLAS/OpenMP size their thread pools without exposing the rest of /sys.
     args += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     args += ["--bind", str(private), str(private)]
     for w in writable:
         args += ["--bind", str(w), str(w)]

@@ -246,3 +246,23 @@ def test_clean_env_keeps_only_allowlisted_variables(monkeypatch: pytest.MonkeyPa
     assert env["OPENBLAS_CORETYPE"] == "Haswell"
     assert env["HOME"] == "/tmp/h" and env["EXTRA"] == "1"
     assert env["PATH"].split(os.pathsep)[0] == os.path.dirname(PY)
+
+
+async def test_a_python_installed_under_tmp_still_runs_under_bubblewrap(tmp_path: Path) -> None:
+    """`--tmpfs /tmp` used to hide a virtual environment living in /tmp (CI clones do that)."""
+    import subprocess
+    import sys
+
+    from nemo_lsp.sandbox import bwrap as _bw
+
+    if not _bw.probe().usable:
+        pytest.skip(f"bubblewrap is not usable here: {_bw.probe().reason}")
+    venv = Path(tempfile.mkdtemp(prefix="nemo-venv-", dir="/tmp"))
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+        probe = subprocess.run([str(venv / "bin" / "python"), "-c",
+                                "from nemo_lsp.sandbox import bwrap; p = bwrap.probe(); print(p.usable, p.reason)"],
+                               capture_output=True, text=True, check=True)
+        assert probe.stdout.startswith("True"), probe.stdout + probe.stderr
+    finally:
+        shutil.rmtree(venv, ignore_errors=True)

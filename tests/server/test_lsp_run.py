@@ -117,7 +117,8 @@ async def test_typing_after_a_run_keeps_its_findings_until_the_next_run(any_clie
     end = await run_on_save(any_client, uri)
     assert end.message == "validated"
     await wait_until(lambda: not with_code(any_client, uri, "NEMO406"), "NEMO406 to go after the next run")
-    assert codes(any_client, uri) == ["NEMO103"]
+    # NEMO308 (reduced isolation) depends on the machine, not on the spec
+    assert [c for c in codes(any_client, uri) if c != "NEMO308"] == ["NEMO103"]
 
 
 async def test_saving_a_spec_with_errors_reports_them_once_and_runs_nothing(client: LanguageClient, workspace: Path):
