@@ -42,7 +42,23 @@ def _limit_message(limit: str, settings: Settings, role: str) -> str:
     if limit == "memory":
         return (f"the {role} exceeded its memory limit ({settings.memory_limit} MB) and was stopped; raise it with "
                 "`memory_limit:` in the front matter or `--memory-limit`")
-    return f"the {role} wrote too much output or too large a file and was stopped"
+    if limit == "file_size":
+        return (f"the {role} wrote a file larger than the file-size limit ({limits_for(settings).file_size_mb} MB) "
+                "and was stopped")
+    return (f"the {role} printed more output than the sandbox accepts and was stopped; the run log keeps the "
+            "beginning and the end of it")
+
+
+def _payload_limit(payload: dict[str, Any] | None) -> str | None:
+    """A limit that the generated code hit and the harness caught as an exception (so it exited cleanly)."""
+    if payload is None or payload.get("ok") is not False:
+        return None
+    err = payload.get("error") or {}
+    if err.get("limit") == "memory":
+        return "memory"
+    if "[Errno 27]" in str(err.get("message", "")):  # EFBIG: RLIMIT_FSIZE (Python ignores SIGXFSZ)
+        return "file_size"
+    return None
 
 
 async def run_module(sandbox: Sandbox, role: str, module: Path, run_dir: Path, data_file: Path,
@@ -67,9 +83,9 @@ async def run_module(sandbox: Sandbox, role: str, module: Path, run_dir: Path, d
                                          f"{result.stderr}\n", encoding="utf-8")
     payload = await asyncio.to_thread(_read, run_dir / out)
     findings: list[Finding] = []
-    error_payload = payload is not None and payload.get("ok") is False
-    if result.limit or (error_payload and (payload.get("error") or {}).get("limit") == "memory"):
-        limit = result.limit or "memory"
+    caught = _payload_limit(payload)
+    if result.limit or caught:
+        limit = result.limit or caught or "memory"
         findings.append(finding(LIMIT_CODES.get(limit, "NEMO306"), _limit_message(limit, settings, role), where,
                                 data={"stderr_tail": result.stderr[-2000:]}))
         return Execution(None, result, tuple(findings))

@@ -17,6 +17,8 @@ from .expr import Expr, relation
 from .syntax import Index, Model
 
 DATA, LINEAR, NONLINEAR = 0, 1, 2
+_DATA_ERRORS = (TypeError, ValueError, ArithmeticError)
+"""What evaluating a checked expression on the data can still raise (`'bread' < 1`, `-'bread'`)."""
 DEFAULT_BUDGET = 200_000
 
 
@@ -339,16 +341,17 @@ def check_indices(model: Model, data: ModelData, budget: int = DEFAULT_BUDGET) -
                     for e in exprs:
                         try:
                             ev.eval(e.tree, env)
-                        except EvalError as err:
+                        except (EvalError, *_DATA_ERRORS) as err:
                             where = ", ".join(f"{k} = {v!r}" for k, v in env.items() if k != "_")
                             code = "NEMO126" if "outside" in str(err) else "NEMO121"
-                            out.append(finding(code, f"in {label}{f' (when {where})' if where else ''}: {err}",
-                                               e.span_of(err.node)))
+                            what = err if isinstance(err, EvalError) else f"cannot be evaluated on the data ({err})"
+                            out.append(finding(code, f"in {label}{f' (when {where})' if where else ''}: {what}",
+                                               e.span_of(err.node) if isinstance(err, EvalError) else e.span))
                             reported = True
                             break
                     if reported:
                         break
-            except EvalError as err:
+            except (EvalError, *_DATA_ERRORS) as err:
                 out.append(finding("NEMO121", f"in {label}: the filter cannot be evaluated: {err}",
                                    index.condition.span if index and index.condition else Span.at(0)))
     except BudgetExceeded:
@@ -385,6 +388,8 @@ def data_sensitive_params(model: Model) -> set[str]:
                 parts = list(node.ifs)
             elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Mod)):
                 parts = [node.right]  # a zero divisor is an evaluation finding
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+                parts = [node.left]  # so is a power too large to compute
             for part in parts:
                 names.update(n.id for n in ast.walk(part) if isinstance(n, ast.Name) and n.id in model.params)
     return names

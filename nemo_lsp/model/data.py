@@ -16,6 +16,9 @@ from .syntax import Model, ParamDecl, SetDecl
 
 Key = tuple[Any, ...]
 MAX_MISSING_SHOWN = 4
+MAX_ELEMENTS = 1_000_000
+"""Largest set, and largest index of a parameter (the product of its sets), resolved here: beyond it,
+a keystroke would build millions of keys (`T: 1..1000000000`, `p[T, T, T]: 0`)."""
 
 
 @dataclass
@@ -99,7 +102,12 @@ class _Resolver:
             bounds = [self._bound(b, s) for b in s.bounds or ()]
             if None in bounds:
                 return
-            elements = list(range(bounds[0], bounds[1] + 1))
+            size = bounds[1] - bounds[0] + 1  # type: ignore[operator]
+            if size > MAX_ELEMENTS:
+                self.error("NEMO121", f"set `{s.name}` would have {size:,} elements; a set may have at most "
+                           f"{MAX_ELEMENTS:,}", s.value_span)
+                return
+            elements = list(range(bounds[0], bounds[1] + 1))  # type: ignore[operator]
         else:
             t = self.table(s.table or "", s.value_span)
             if t is None:
@@ -134,6 +142,13 @@ class _Resolver:
             for s in missing_sets:
                 if s not in self.model.sets:
                     self.error("NEMO124", f"`{s}` is not a declared set", p.span)
+            return
+        size = 1
+        for s in sets:
+            size *= len(self.data.sets[s])
+        if size > MAX_ELEMENTS:
+            self.error("NEMO121", f"`{p.name}[{', '.join(sets)}]` would have {size:,} values; a parameter may have "
+                       f"at most {MAX_ELEMENTS:,}", p.span)
             return
         self.data.param_index[p.name] = sets
         self.data.defaults[p.name] = p.default

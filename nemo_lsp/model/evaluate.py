@@ -22,6 +22,11 @@ _CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE:
         ast.Eq: operator.eq, ast.NotEq: operator.ne}
 
 
+_OP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Mod: "%"}
+MAX_POWER_BITS = 4096
+"""An integer power larger than this many bits is computed as a float (9**99999999 would take minutes)."""
+
+
 class EvalError(Exception):
     """An expression cannot be evaluated for one assignment of its indices."""
 
@@ -62,6 +67,16 @@ class Evaluator:
             self._members[sets] = {tuple(itertools.chain.from_iterable(c)) for c in itertools.product(*parts)}
         return self._members[sets]  # type: ignore[return-value]
 
+    def in_product(self, sets: tuple[str, ...], key: tuple[Any, ...]) -> bool:
+        """`key in members(sets)`, one set at a time: the product of large sets is never built."""
+        at = 0
+        for s in sets:
+            dim = self.data.dims.get(s, 1)
+            if key[at:at + dim] not in self.members((s,)):
+                return False
+            at += dim
+        return at == len(key)
+
     def bindings(self, generators: list[tuple[tuple[str, ...], str]], condition: ast.expr | None,
                  env: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Assignments of index names over sets (a product), filtered by the condition."""
@@ -90,9 +105,16 @@ class Evaluator:
         if isinstance(node, ast.BinOp):
             left, right = self.eval(node.left, env), self.eval(node.right, env)
             try:
+                if isinstance(node.op, ast.Pow):
+                    return _power(left, right, node)
                 return _BIN[type(node.op)](left, right)
             except ZeroDivisionError:
                 raise EvalError("division by zero", node) from None
+            except OverflowError:
+                raise EvalError("the result is too large to compute", node) from None
+            except TypeError:
+                raise EvalError(f"cannot compute {_shown(left)} {_OP_TEXT[type(node.op)]} {_shown(right)}",
+                                node) from None
         if isinstance(node, ast.UnaryOp):
             v = self.eval(node.operand, env)
             return -v if isinstance(node.op, ast.USub) else (not v if isinstance(node.op, ast.Not) else v)
@@ -153,7 +175,7 @@ class Evaluator:
             if key in values:
                 return values[key]
             if self.data.defaults.get(name) is not None:
-                if key not in self.members(self.data.param_index[name]):
+                if not self.in_product(self.data.param_index[name], key):
                     raise EvalError(_outside(name, key, self.data.param_index[name]), node)
                 return self.data.defaults[name]
             raise EvalError(_outside(name, key, self.data.param_index[name]), node)
@@ -161,7 +183,7 @@ class Evaluator:
 
     def _var(self, name: str, key: tuple[Any, ...], node: ast.AST) -> Any:
         sets = self.var_index[name]
-        if sets and key not in self.members(sets):
+        if sets and not self.in_product(sets, key):
             raise EvalError(_outside(name, key, sets), node)
         if self.values is None:
             return 0.0
@@ -192,6 +214,29 @@ class Evaluator:
             yield self.eval(gen.elt, inner)
 
 
+def _shown(v: Any) -> str:
+    """A value for a message, short even when it is a huge number or a long text."""
+    if isinstance(v, int) and v.bit_length() > 200:
+        return "a very large number"
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _power(base: Any, exponent: Any, node: ast.AST) -> Any:
+    """`base ** exponent` that cannot hang on a huge integer power nor turn complex."""
+    if isinstance(base, bool) or isinstance(exponent, bool):
+        base, exponent = int(base), int(exponent)
+    if isinstance(base, int) and isinstance(exponent, int) and exponent >= 0 and (
+            abs(base) <= 1 or base.bit_length() * exponent <= MAX_POWER_BITS):
+        return base**exponent
+    if not isinstance(base, (int, float)) or not isinstance(exponent, (int, float)):
+        raise TypeError
+    result = float(base) ** float(exponent)  # OverflowError and ZeroDivisionError are reported by eval
+    if isinstance(result, complex):
+        raise EvalError(f"{_shown(base)} ** {_shown(exponent)} is not a real number", node)
+    return result
+
+
 def _names(target: ast.expr) -> tuple[str, ...]:
     if isinstance(target, ast.Tuple):
         return tuple(e.id for e in target.elts)  # type: ignore[attr-defined]
@@ -207,5 +252,5 @@ def _as_key(v: Any) -> tuple[Any, ...]:
 
 
 def _outside(name: str, key: tuple[Any, ...], sets: tuple[str, ...]) -> str:
-    shown = key[0] if len(key) == 1 else key
-    return f"`{name}[{shown!r}]` is outside {' x '.join(sets)}"
+    shown = _shown(key[0]) if len(key) == 1 else "(" + ", ".join(_shown(k) for k in key) + ")"
+    return f"`{name}[{shown}]` is outside {' x '.join(sets)}"

@@ -16,6 +16,9 @@ from ..findings import Finding, Span, finding
 FUNCTIONS = {"sum", "min", "max", "abs", "len"}
 """Callable names. `sum` takes a generator; `min`, `max`, `abs` only data (a variable inside is nonlinear)."""
 
+MAX_DEPTH = 100
+"""Deepest expression the checker and the evaluator (which recurse, several frames a level) will take."""
+
 _ALLOWED = (
     ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.Name, ast.Constant,
     ast.Subscript, ast.Tuple, ast.Call, ast.GeneratorExp, ast.comprehension, ast.IfExp, ast.Load, ast.Store,
@@ -72,7 +75,14 @@ def parse_expr(text: str, line: int, col: int, *, multiline: bool = False) -> tu
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         at = Span.at(line, col + max((exc.offset or 1) - 1, 0), 1) if not multiline else where
-        return None, [finding("NEMO122", f"syntax error in `{source.strip()}`: {exc.msg}", at)]
+        return None, [finding("NEMO122", f"syntax error in `{_clip(source.strip())}`: {exc.msg}", at)]
+    except (RecursionError, MemoryError):
+        # CPython's parser gives up on very deep nesting (`-` * 100000 + `1`) with these, not SyntaxError.
+        return None, [finding("NEMO122", f"`{_clip(source.strip())}` is nested too deeply to read", where)]
+    if _depth(tree) > MAX_DEPTH:
+        return None, [finding("NEMO123", f"this expression is nested more than {MAX_DEPTH} levels deep (or chains "
+                              f"more than {MAX_DEPTH} operators); write long sums as `sum(... for i in SET)`",
+                              where)]
     expr = Expr(source, tree.body, line, col, multiline)
     problems: list[Finding] = []
     for node in _walk_allowed(tree):
@@ -100,6 +110,22 @@ def parse_expr(text: str, line: int, col: int, *, multiline: bool = False) -> tu
     if problems:
         return None, problems
     return expr, []
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _depth(tree: ast.AST) -> int:
+    """The nesting depth of a syntax tree, found without recursion (the checker and evaluator recurse)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if d <= MAX_DEPTH:
+            stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _walk_allowed(tree: ast.AST) -> Iterator[ast.AST]:

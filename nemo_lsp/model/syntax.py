@@ -221,7 +221,8 @@ class _Parser:
 
     def expr(self, node: YNode, what: str = "expression") -> Expr | None:
         if node.is_scalar and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-            text = str(node.value)
+            # As written when Python reads it as the same number (`1e9`), so spans match the text.
+            text = node.raw if node.raw is not None and _python_number(node.raw) == node.value else str(node.value)
         elif node.is_scalar and isinstance(node.value, str):
             text = node.value
         else:
@@ -268,7 +269,7 @@ class _Parser:
             offset = len("[0 for ") - at
             try:
                 gen = ast.parse(source, mode="eval").body.generators[0]  # type: ignore[attr-defined]
-            except (SyntaxError, AttributeError):
+            except (SyntaxError, AttributeError, RecursionError, MemoryError):
                 self.error("NEMO121", f"cannot read `{seg.strip()}` in the index: write "
                            "`[i in SET, j in SET if CONDITION]` or `[SET]`", key_span)
                 return None
@@ -317,6 +318,10 @@ class _Parser:
             return SetDecl(name, key.span, "column", table=m.group(1), columns=(m.group(2),),
                            value_span=value.span)
         if m := _RANGE.match(text):
+            if any(len(g) > 18 for g in m.groups()):
+                self.error("NEMO121", f"the range of set `{name}` is too large: its bounds must be whole numbers "
+                           "of at most 18 digits", value.span)
+                return None
             lo, hi = (int(g) if re.fullmatch(r"-?\d+", g) else g for g in m.groups())
             return SetDecl(name, key.span, "range", bounds=(lo, hi), value_span=value.span)
         self.error("NEMO121", f"cannot read set `{name}`: write TABLE.COLUMN, a list `[a, b, c]`, a range "
@@ -438,6 +443,21 @@ class _Parser:
             return None
         span = Span(key.span.line, key.span.col, value.span.end_line, value.span.end_col)
         return ConstraintDecl(name, span, Span.at(key.span.line, key.span.col, len(name)), index, expr)
+
+
+def _python_number(text: str) -> int | float | None:
+    """The number a numeric literal stands for in Python (`1e9`, `0o17`, `1_000`), else None."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, (ast.USub, ast.UAdd)):
+        sign, tree = (-1 if isinstance(tree.op, ast.USub) else 1), tree.operand
+    else:
+        sign = 1
+    if isinstance(tree, ast.Constant) and type(tree.value) in (int, float):
+        return sign * tree.value
+    return None
 
 
 def _top_level_split(text: str) -> list[tuple[int, str]]:

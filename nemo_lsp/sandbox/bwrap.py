@@ -90,8 +90,14 @@ def build_argv(
     writable: Sequence[Path],
     private: Path,
     network: bool,
+    tmp_mb: int | None = None,
 ) -> list[str]:
-    """The full bwrap command line; later mounts win, so read-write binds come last."""
+    """The full bwrap command line; later mounts win, so read-write binds come last.
+
+    The sandbox's own root is a tmpfs in memory: it is made read-only once every mount point is
+    in place, and /tmp (also in memory) holds at most ``tmp_mb`` megabytes, so writing files
+    cannot fill the machine's memory.
+    """
     args = [
         bwrap,
         "--die-with-parent",
@@ -120,7 +126,10 @@ def build_argv(
         args += ["--ro-bind-try", target, target]
     # The private /tmp comes before the Python binds: a virtual environment under /tmp must stay
     # visible (a later mount hides an earlier one at the same place).
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    if tmp_mb is not None:
+        args += ["--size", str(tmp_mb * 1024 * 1024)]
+    args += ["--tmpfs", "/tmp"]
     for p in python_paths():
         args += ["--ro-bind", p, p]
     # CPU topology only: lets BLAS/OpenMP size their thread pools without exposing the rest of /sys.
@@ -128,7 +137,7 @@ def build_argv(
     args += ["--bind", str(private), str(private)]
     for w in writable:
         args += ["--bind", str(w), str(w)]
-    args += ["--bind", str(cwd), str(cwd), "--chdir", str(cwd), "--"]
+    args += ["--bind", str(cwd), str(cwd), "--remount-ro", "/", "--chdir", str(cwd), "--"]
     args += list(command)
     return args
 

@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import bwrap as _bwrap
 from .base import ExecResult, Limits, clean_env
@@ -152,6 +153,15 @@ def _killpg(pgid: int | None) -> None:
         pass
 
 
+def _kill_spawned(spawn: asyncio.Task[tuple[asyncio.SubprocessTransport, Any]]) -> None:
+    """Once a spawn that was cancelled has finished, kill the whole process group it started."""
+    if spawn.cancelled() or spawn.exception() is not None:
+        return
+    transport, _ = spawn.result()
+    _killpg(transport.get_pid())
+    transport.close()
+
+
 def _signal_of(returncode: int | None, wrapped: bool) -> int | None:
     """The signal that killed the child; bwrap reports a signalled child as exit 128+N."""
     if returncode is None:
@@ -248,6 +258,7 @@ class LocalSandbox:
                     writable=writable_paths,
                     private=private,
                     network=limits.network,
+                    tmp_mb=limits.file_size_mb,
                 )
             else:
                 full = list(command)
@@ -276,18 +287,24 @@ class LocalSandbox:
             # prlimit(1) sets the limits and execs: no preexec_fn, so CPython can vfork instead of
             # fork, which would copy a large server's page tables while blocking its event loop.
             full = [prlimit, *(f"--{_PRLIMIT_NAMES[res]}={soft}:{hard}" for res, soft, hard in triples), "--", *full]
+        spawn = loop.create_task(loop.subprocess_exec(
+            lambda: proto,
+            *full,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=str(cwd),
+            env=env,
+            start_new_session=True,
+            preexec_fn=None if prlimit is not None else _make_preexec(triples),
+        ))
         try:
-            transport, _ = await loop.subprocess_exec(
-                lambda: proto,
-                *full,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                cwd=str(cwd),
-                env=env,
-                start_new_session=True,
-                preexec_fn=None if prlimit is not None else _make_preexec(triples),
-            )
+            # Shielded: cancelled mid-spawn, asyncio would kill the direct child only, and a bwrap
+            # child forked in that instant outlived it (found by a save storm in the server).
+            transport, _ = await asyncio.shield(spawn)
+        except asyncio.CancelledError:
+            spawn.add_done_callback(_kill_spawned)
+            raise
         except (OSError, subprocess.SubprocessError) as exc:
             # Same shape as a shell's "command not found", so callers handle one kind of failure.
             return ExecResult(

@@ -11,9 +11,13 @@ import logging
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.protocol.json_rpc import JsonRPCNotification
 from pygls.uris import to_fs_path
 
 from .. import __version__
@@ -29,9 +33,50 @@ from .state import DocState, is_spec_uri
 log = logging.getLogger(__name__)
 
 
+class NemoProtocol(LanguageServerProtocol):
+    """pygls, made robust to what editors send: malformed messages, changes to documents that are not
+    open, answers to requests the server has given up on.
+
+    A message whose params cannot be read: pygls raised while parsing it, so a request never got a
+    response (the client waited forever) and a notification became an "Error in server" pop-up. Now a
+    request is answered with the error (InvalidParams) and a notification is dropped with a warning.
+    """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if not isinstance(data, dict) or "method" not in data:
+                raise
+            if "id" in data:
+                self._send_response(data["id"], error=exc.to_response_error())
+            log.warning("dropped a malformed %r message: %s", data.get("method"), exc)
+            # Nothing handles this method: the message is ignored (pygls logs that at debug level).
+            return JsonRPCNotification(method="$/nemo/malformed", params=None, jsonrpc="2.0")
+
+    def _handle_response(self, msg_id: Any, result: Any | None = None, error: Any | None = None) -> None:
+        """The client's answer to a request the server gave up on (a run cancelled by a newer save while
+        it asked for a progress token) is dropped; pygls set it on the cancelled future, failed with
+        InvalidStateError and showed the user an "Error in server" pop-up."""
+        future = self._request_futures.get(msg_id)
+        if future is not None and future.cancelled():
+            self._request_futures.pop(msg_id, None)
+            return
+        super()._handle_response(msg_id, result, error)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        """pygls applies a change to a document that is not open with a KeyError (an "Error in server"
+        pop-up); such a change has nothing to apply to and is ignored."""
+        if unquote(params.text_document.uri) not in self.workspace.text_documents:
+            log.warning("ignored a change to %s, which is not open", params.text_document.uri)
+            return
+        yield from super().lsp_text_document__did_change(params)
+
+
 class NemoServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("nemo-lsp", __version__)
+        super().__init__("nemo-lsp", __version__, protocol_cls=NemoProtocol)
         self.docs: dict[str, DocState] = {}
         self.settings = server_settings.ServerSettings()
         self.client_settings: Any = None
@@ -48,7 +93,8 @@ class NemoServer(LanguageServer):
         return self.docs[uri]
 
     def is_open(self, uri: str) -> bool:
-        return uri in self.workspace.text_documents
+        # pygls keys open documents by their unquoted URI (`sub dir`, not `sub%20dir`)
+        return unquote(uri) in self.workspace.text_documents
 
     def text(self, uri: str) -> str | None:
         if self.is_open(uri):

@@ -27,7 +27,10 @@ def parse_number(text: str) -> int | float | None:
     if not _NUMBER.match(t):
         return None
     if re.fullmatch(r"[+-]?\d+", t):
-        return int(t)
+        try:
+            return int(t)
+        except ValueError:  # more than 4300 digits: Python refuses the conversion; as large as `1e999`
+            return float(t)
     return float(t)
 
 

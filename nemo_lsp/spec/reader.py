@@ -325,13 +325,27 @@ def _csv_table(name: str, content: str, first: int, span: Span, name_span: Span,
     return Table(name, tuple(c.text for c in header), header, tuple(rows), span, name_span, "csv")
 
 
+def _char_span(content: str, first: int, line: int, col: int) -> Span:
+    """The character at (line, col) of a block's content, shifted to the file; an empty span where
+    that is past the end of its line (a parser reports an unexpected end one column further)."""
+    lines = content.split("\n")
+    line = min(line, len(lines) - 1)
+    width = len(lines[line])
+    return Span.at(first + line, min(col, width), 1 if col < width else 0)
+
+
 def _json_table(name: str, content: str, first: int, span: Span, name_span: Span,
                 findings: list[Finding]) -> Table | None:
     try:
         data = json.loads(content)
     except json.JSONDecodeError as exc:
         findings.append(finding("NEMO113", f"json block `{name}` is not valid JSON: {exc.msg}",
-                                Span.at(first + exc.lineno - 1, exc.colno - 1, 1)))
+                                _char_span(content, first, exc.lineno - 1, exc.colno - 1)))
+        return None
+    except (ValueError, RecursionError) as exc:
+        # An integer of more than 4300 digits (ValueError) or `[[[[...` nested past the recursion limit.
+        why = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        findings.append(finding("NEMO113", f"json block `{name}` cannot be read: {why}", name_span))
         return None
     at = Span.at(first, 0)
     if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):

@@ -27,6 +27,8 @@ class YNode:
     """"scalar", "seq" or "map"."""
     style: str | None = None
     """The scalar's quoting style (None for plain), so that `'x'` can be told from `x`."""
+    raw: str | None = None
+    """A scalar as written (`1e9` for the value 1000000000.0)."""
 
     @property
     def is_map(self) -> bool:
@@ -56,7 +58,7 @@ class YNode:
             return YNode([(k.shifted(lines), v.shifted(lines)) for k, v in self.value], span, "map")
         if self.is_seq:
             return YNode([v.shifted(lines) for v in self.value], span, "seq")
-        return YNode(self.value, span, "scalar", self.style)
+        return YNode(self.value, span, "scalar", self.style, self.raw)
 
     def plain(self) -> Any:
         """The value without positions, as safe_load would give it."""
@@ -85,21 +87,37 @@ def _span(node: yaml.Node) -> Span:
     return Span(s.line, s.column, e.line, e.column)
 
 
-def _convert(node: yaml.Node, loader: yaml.SafeLoader) -> YNode:
+MAX_DEPTH = 50
+"""Deepest nesting of mappings and lists kept; deeper YAML is an error (the tree is walked recursively)."""
+
+
+def _convert(node: yaml.Node, loader: yaml.SafeLoader, depth: int = 0) -> YNode:
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and depth >= MAX_DEPTH:
+        raise YamlError(f"nested more than {MAX_DEPTH} levels deep", Span.at(node.start_mark.line,
+                                                                              node.start_mark.column, 1))
     if isinstance(node, yaml.MappingNode):
-        pairs = [(_convert(k, loader), _convert(v, loader)) for k, v in node.value]
+        pairs = [(_convert(k, loader, depth + 1), _convert(v, loader, depth + 1)) for k, v in node.value]
         return YNode(pairs, _span(node), "map")
     if isinstance(node, yaml.SequenceNode):
-        return YNode([_convert(v, loader) for v in node.value], _span(node), "seq")
+        return YNode([_convert(v, loader, depth + 1) for v in node.value], _span(node), "seq")
     try:
         value = loader.construct_object(node, deep=True)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: `2024-13-45`, an integer of more than 4300 digits
         value = node.value
     if not isinstance(value, (str, int, float, bool, type(None))):
         value = str(value)  # dates and timestamps stay text: specs never need them as objects
     elif node.style is None and isinstance(value, str) and _EXPONENT.match(value):
         value = float(value)  # `budget: 1e6` is a number, as in YAML 1.2 and in table cells
-    return YNode(value, _span(node), "scalar", node.style)
+    return YNode(value, _span(node), "scalar", node.style, node.value)
+
+
+def _char_span(text: str, line: int, col: int) -> Span:
+    """The character at a mark, or an empty span where the mark is past the end of its line
+    (PyYAML reports `<stream end>` one column after the last character)."""
+    lines = text.split("\n")
+    if line >= len(lines):
+        return Span.at(len(lines) - 1, len(lines[-1]))
+    return Span.at(line, min(col, len(lines[line])), 1 if col < len(lines[line]) else 0)
 
 
 def parse_yaml(text: str) -> YNode | None:
@@ -120,9 +138,12 @@ def parse_yaml(text: str) -> YNode | None:
         line, col = (mark.line, mark.column) if mark else (0, 0)
         problem = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
-        raise YamlError(f"{problem}{context}", Span.at(line, col, 1)) from None
+        raise YamlError(f"{problem}{context}", _char_span(text, line, col)) from None
     except yaml.YAMLError as exc:
         raise YamlError(str(exc), Span.at(0, 0)) from None
+    except RecursionError:
+        # PyYAML's composer recurses once per level of nesting (`[[[[...`).
+        raise YamlError(f"nested more than {MAX_DEPTH} levels deep", Span.at(0, 0)) from None
     if node is None:
         return None
     return _convert(node, yaml.SafeLoader(""))
