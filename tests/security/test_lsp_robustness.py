@@ -332,25 +332,8 @@ async def test_a_save_storm_ends_with_the_final_text_s_diagnostics_and_no_orphan
         ended = all(any(isinstance(v, types.WorkDoneProgressEnd) for v in client.progress_reports[t]) for t in runs)
         return bool(runs) and ended and any(expected in d.message for d in diagnostics(client, uri))
 
-    try:
-        await wait_until(settled, "the last run of the storm to be published", timeout=30)
-    except AssertionError:
-        import subprocess as _sp
-        for t in progress_tokens(client):
-            print("TOKEN", t, [(type(v).__name__, getattr(v, "message", None)) for v in client.progress_reports[t]])
-        print("DIAGS", [(d.code, d.message[:80]) for d in diagnostics(client, uri)])
-        print("PUBS", len(publishes(client, uri)))
-        print(_sp.run(["ps", "-eo", "pid,ppid,stat,etime,args"], capture_output=True, text=True).stdout[-6000:])
-        raise
-    try:
-        await wait_until(lambda: not run_processes(workspace), "the storm's runs' processes to end", timeout=10)
-    except AssertionError:
-        import subprocess as _sp
-        print("LEFT", run_processes(workspace))
-        for pid in run_processes(workspace):
-            print("PROC", pid, open(f"/proc/{pid}/stat").read()[:200], open(f"/proc/{pid}/cmdline","rb").read()[-300:])
-        print(_sp.run(["ps", "-eo", "pid,ppid,pgid,sid,stat,etime,args"], capture_output=True, text=True).stdout[-8000:])
-        raise
+    await wait_until(settled, "the last run of the storm to be published", timeout=60)
+    await wait_until(lambda: not run_processes(workspace), "the storm's runs' processes to end", timeout=10)
 
     lint = analyze(final)
     published = diagnostics(client, uri)
