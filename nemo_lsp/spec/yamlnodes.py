@@ -111,6 +111,11 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, depth: int = 0) -> YNode:
     return YNode(value, _span(node), "scalar", node.style, node.value)
 
 
+_YAML_ONLY_BREAKS = {0x85: " ", 0x2028: " ", 0x2029: " "}
+"""Characters YAML 1.1 reads as line breaks but the spec (and LSP) does not: read as spaces, so that
+PyYAML's line numbers stay the file's."""
+
+
 def _char_span(text: str, line: int, col: int) -> Span:
     """The character at a mark, or an empty span where the mark is past the end of its line
     (PyYAML reports `<stream end>` one column after the last character)."""
@@ -125,6 +130,7 @@ def parse_yaml(text: str) -> YNode | None:
 
     Raises :class:`YamlError` with the position PyYAML reports.
     """
+    text = text.translate(_YAML_ONLY_BREAKS)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

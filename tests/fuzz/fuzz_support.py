@@ -253,7 +253,8 @@ def mutated_examples(draw: st.DrawFn) -> str:
             at = draw(st.integers(0, len(line)))
             junk = draw(st.one_of(st.text(max_size=4), st.sampled_from(
                 ["|", "`", "```", "#", "---", ":", "[", "]", "(", ")", "'", '"', "\t", "\r", "\u00e9", "\U0001f600",
-                 "\u200b", "\ufeff", "\x00", "**", "1e999", "-", "in", " for ", " if ", "\\"])))
+                 "\u200b", "\ufeff", "\x00", "**", "1e999", "-", "in", " for ", " if ", "\\", "\x85", "\u2028",
+                 "\u2029", "\x0c", "\x1c"])))
             cut = 1 if op == "replace_char" else 0
             lines[i] = line[:at] + junk + line[at + cut:]
         else:  # truncate: the whole text at a character

@@ -179,3 +179,13 @@ def test_a_table_cell_of_thousands_of_digits_is_a_number() -> None:
             "minimize: sum(cost[f] * x[f] for f in F)\n```\n")
     a = lint(text)
     assert a.data is not None and a.data.params["cost"][("bread",)] == float("inf")
+
+
+@pytest.mark.parametrize("brk", ["\x85", "\u2028", "\u2029"], ids=["NEL", "LS", "PS"])
+def test_characters_that_only_yaml_takes_for_line_breaks_keep_spans_on_their_lines(brk: str) -> None:
+    """YAML 1.1 breaks lines at NEL, LS and PS; the spec and LSP do not, so PyYAML's line numbers ran
+    ahead of the file's and findings landed past the end of their lines (found by the deep profile)."""
+    front = lint(f"---\nexpect:\n  objective: 15\n{brk}0  source: x\n---\n# t\n")
+    assert front.findings
+    model = lint(model_spec("sum(x[f] for f in F)", "x[f] <= 3").replace("params:", f"{brk}0params:", 1))
+    assert model.findings
