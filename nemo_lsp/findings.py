@@ -121,6 +121,14 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "NEMO501": (Severity.ERROR, "unknown agent"),
     "NEMO502": (Severity.ERROR, "agent failed"),
     "NEMO503": (Severity.ERROR, "sandbox unavailable"),
+    "NEMO504": (Severity.ERROR, "agent program not installed"),
+    "NEMO505": (Severity.ERROR, "model API rejected the credentials"),
+    "NEMO506": (Severity.ERROR, "model API rate limit or quota reached"),
+    "NEMO507": (Severity.ERROR, "agent session timed out"),
+    "NEMO508": (Severity.ERROR, "agent output could not be understood"),
+    "NEMO509": (Severity.WARNING, "agent reached outside its workspace"),
+    "NEMO510": (Severity.ERROR, "agent ran out of turns"),
+    "NEMO511": (Severity.ERROR, "model API unreachable"),
     "NEMO590": (Severity.ERROR, "internal error"),
 }
 

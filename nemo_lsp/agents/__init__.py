@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from .base import CONTRACT, ROLES, Agent, AgentResult, AgentTask
+from .options import AgentOptions
 
 
 def _formal() -> Agent:
@@ -13,15 +14,56 @@ def _formal() -> Agent:
     return FormalAgent()
 
 
-AGENTS: dict[str, Callable[[], Agent]] = {"formal": _formal}
-"""Known agents by name. Backends that drive agent CLIs register here."""
+def _scripted() -> Agent:
+    from .scripted import ScriptedAgent
+
+    return ScriptedAgent()
 
 
-def get_agent(name: str) -> Agent:
+def _chat() -> Agent:
+    from .chat import ChatAgent
+
+    return ChatAgent()
+
+
+def _claude() -> Agent:
+    from .claude import ClaudeCodeAgent
+
+    return ClaudeCodeAgent()
+
+
+def _codex() -> Agent:
+    from .codex import CodexAgent
+
+    return CodexAgent()
+
+
+def _openhands() -> Agent:
+    from .openhands import OpenHandsAgent
+
+    return OpenHandsAgent()
+
+
+AGENTS: dict[str, Callable[[], Agent]] = {
+    "formal": _formal,
+    "claude-code": _claude,
+    "codex": _codex,
+    "openhands": _openhands,
+    "chat": _chat,
+    "scripted": _scripted,
+}
+"""Known agents by name; `formal` is the offline default for specs with a model block."""
+
+
+def get_agent(name: str, options: Mapping[str, object] | None = None) -> Agent:
+    """The agent called `name`, configured with `options` (see AgentOptions) over its defaults."""
     try:
-        return AGENTS[name]()
+        factory = AGENTS[name]
     except KeyError:
-        raise ValueError(f"unknown agent `{name}`; known agents: {', '.join(sorted(AGENTS))}") from None
+        raise ValueError(f"unknown agent `{name}`; known agents: {', '.join(AGENTS)}") from None
+    agent = factory()
+    with_options = getattr(agent, "with_options", None)
+    return with_options(options) if (options and with_options is not None) else agent
 
 
-__all__ = ["AGENTS", "CONTRACT", "ROLES", "Agent", "AgentResult", "AgentTask", "get_agent"]
+__all__ = ["AGENTS", "CONTRACT", "ROLES", "Agent", "AgentOptions", "AgentResult", "AgentTask", "get_agent"]

@@ -7,17 +7,21 @@ then installs it beside the spec.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..analysis import Analysis
 from ..findings import Finding
+from .options import AgentOptions
 
-ROLES = ("optimizer", "simulator")
+ROLES = ("optimizer", "simulator", "repair")
+"""`repair` rewrites the optimizer with the simulator's evidence; it writes the optimizer's file."""
 CONTRACT = {
     "optimizer": ("build_model", "solve"),
     "simulator": ("simulate",),
+    "repair": ("build_model", "solve"),
 }
 """Functions each role's module must define (the optimizer needs one of the two)."""
 
@@ -33,13 +37,32 @@ class AgentTask:
     target: str
     """The file name to write, e.g. `diet.optimizer.py`."""
     data_file: Path
+    prompt: str = ""
+    """The rendered prompt (templates/agents/ROLE.md.j2); coding agents send it, `formal` ignores it."""
+    options: AgentOptions = field(default_factory=lambda: AgentOptions())
+    progress: Callable[[str], None] | None = None
+    """Short human messages (turns, tool calls) the engine forwards as progress."""
+    evidence: dict[str, Any] | None = None
+    """For `repair`: the simulator's report on the previous optimizer's decisions."""
+
+    def say(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
+    @property
+    def contract_role(self) -> str:
+        """The role whose contract the written module must meet (repair writes an optimizer)."""
+        return "optimizer" if self.role == "repair" else self.role
 
 
 @dataclass(frozen=True)
 class AgentResult:
     transcript: str = ""
     findings: tuple[Finding, ...] = ()
-    cost: float = 0.0
+    cost: float | None = None
+    """Money the tool reports having spent (USD); None when it does not say."""
+    usage: dict[str, int] = field(default_factory=dict)
+    """Tokens the tool reports: input_tokens, output_tokens, and whatever else it gives."""
     details: dict[str, object] = field(default_factory=dict)
 
 
@@ -49,6 +72,9 @@ class Agent(Protocol):
 
     def refuse(self, analysis: Analysis) -> Finding | None:
         """Why this agent cannot work on the spec (None when it can)."""
+
+    def availability(self, options: AgentOptions) -> tuple[bool, str]:
+        """Whether it can run on this machine, with its version or what is missing (for `nemo doctor`)."""
 
     async def generate(self, task: AgentTask) -> AgentResult:
         """Write `task.target` into `task.workspace`."""

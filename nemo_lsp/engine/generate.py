@@ -12,13 +12,15 @@ import ast
 import json
 import shutil
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..agents import CONTRACT, Agent, AgentTask
+from ..agents import CONTRACT, Agent, AgentResult, AgentTask, workspace
+from ..agents.session import Session, boundary_findings
 from ..analysis import Analysis
-from ..findings import Finding, Related, Span, StageError, finding
+from ..findings import Finding, Related, Severity, Span, StageError, finding
 from ..fsutil import atomic_write, sha256_bytes, sha256_file
 from .layout import Layout
 
@@ -31,6 +33,8 @@ class Generated:
     """`generated`, `up to date` or `user-edited (kept)`."""
     findings: tuple[Finding, ...] = ()
     transcript: str = ""
+    usage: dict[str, Any] = field(default_factory=dict)
+    """Tokens, cost, turns the agent reported for the session that wrote it."""
 
 
 def load_manifest(layout: Layout) -> dict[str, Any]:
@@ -86,7 +90,8 @@ def backup_file(path: Path, folder: Path) -> Path:
 
 
 async def ensure_generated(role: str, analysis: Analysis, agent: Agent, layout: Layout, inputs: str,
-                           manifest: dict[str, Any], regenerate: bool) -> Generated:
+                           manifest: dict[str, Any], regenerate: bool,
+                           say: Callable[[str], None] | None = None) -> Generated:
     """Make sure `role`'s module beside the spec is current, respecting the user's edits."""
     target = layout.module(role)
     record = (manifest.get("files") or {}).get(role) or {}
@@ -109,11 +114,32 @@ async def ensure_generated(role: str, analysis: Analysis, agent: Agent, layout: 
         return Generated(role, target, "up to date")
     if edited:
         backup_file(target, layout.backups)
-    work = layout.work / role
+    return await run_agent(role, analysis, agent, layout, inputs, manifest, say)
+
+
+def is_ours(role: str, layout: Layout, manifest: dict[str, Any]) -> bool:
+    """True when the module on disk is the one nemo wrote last (so a repair may replace it)."""
+    record = (manifest.get("files") or {}).get(role) or {}
+    return sha256_file(layout.module(role)) == record.get("sha256") is not None
+
+
+async def run_agent(role: str, analysis: Analysis, agent: Agent, layout: Layout, inputs: str,
+                    manifest: dict[str, Any], say: Callable[[str], None] | None = None,
+                    evidence: dict[str, Any] | None = None, round: int = 1) -> Generated:
+    """One agent session in a fresh workspace; the module is installed only if it passes inspection."""
+    installs_as = "optimizer" if role == "repair" else role
+    target = layout.module(installs_as)
+    title = analysis.spec.title_span
+    work = layout.work / (role if role != "repair" else f"repair-{round}")
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    task = AgentTask(role, layout.spec, analysis, work, target.name, layout.data)
+    workspace.prepare(work, analysis, spec_name=layout.spec.name, data_file=layout.data, stem=layout.name,
+                      previous=target if role == "repair" else None, evidence=evidence)
+    prompt = workspace.render_prompt(role, analysis, workspace=work, target=target.name, spec_name=layout.spec.name,
+                                     evidence=evidence, round=round)
+    task = AgentTask(role, layout.spec, analysis, work, target.name, layout.data, prompt=prompt, progress=say,
+                     evidence=None if evidence is None else {**evidence, "round": round})
     try:
         result = await agent.generate(task)
     except StageError:
@@ -121,17 +147,48 @@ async def ensure_generated(role: str, analysis: Analysis, agent: Agent, layout: 
     except Exception as exc:  # noqa: BLE001 - an agent's failure is a finding about the run
         raise StageError(finding("NEMO502", f"the {agent.name} agent failed while writing the {role}: "
                                  f"{type(exc).__name__}: {exc}", title)) from exc
-    produced = work / target.name
-    problems = contract_problems(produced, role)
-    if produced.is_symlink() or (produced.exists() and not produced.resolve().is_relative_to(work.resolve())):
-        problems.append(f"{target.name} points outside the agent's workspace")
-    if problems:
-        raise StageError(*result.findings, finding(
-            "NEMO203", f"the {agent.name} agent's {role} is unusable: {'; '.join(problems)}", title,
-            fixes=("regenerate",), data={"transcript_tail": result.transcript[-2000:]}))
-    content = produced.read_bytes()
+    save_transcript(layout, role if role != "repair" else f"repair-{round}", result)
+    seen = workspace.inspect(work, target.name, role)
+    notes = boundary_findings(_session_view(result, work), seen.escapes, agent.name, title)
+    if seen.problems:
+        tail = result.transcript[-2000:]
+        failed = tuple(result.findings)
+        unusable = finding("NEMO203", f"the {agent.name} agent's {role} is unusable: {'; '.join(seen.problems)}",
+                           title, fixes=("regenerate",), data={"transcript_tail": tail})
+        raise StageError(*failed, *notes, *(() if any(f.is_error for f in failed) else (unusable,)))
+    # The module is usable: a failure the tool reported after writing it is worth a warning, not a stop.
+    kept = tuple(replace(f, severity=Severity.WARNING) if f.is_error else f for f in result.findings)
+    content = (work / target.name).read_bytes()
     atomic_write(target, content)
     files = manifest.setdefault("files", {})
-    files[role] = {"path": target.name, "sha256": sha256_bytes(content), "inputs": inputs, "agent": agent.name,
-                   "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    return Generated(role, target, "generated", tuple(result.findings), result.transcript)
+    files[installs_as] = {"path": target.name, "sha256": sha256_bytes(content), "inputs": inputs,
+                          "agent": agent.name, "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    return Generated(installs_as, target, "generated" if role != "repair" else f"repaired (round {round})",
+                     kept + tuple(notes), result.transcript, usage_of(result))
+
+
+def usage_of(result: AgentResult) -> dict[str, Any]:
+    out: dict[str, Any] = dict(result.usage)
+    if result.cost is not None:
+        out["cost_usd"] = result.cost
+    for key in ("turns", "tool_calls", "duration"):
+        if key in result.details:
+            out[key] = result.details[key]
+    return out
+
+
+def _session_view(result: AgentResult, work: Path) -> Session:
+    session = Session(work)
+    for path in result.details.get("outside") or []:  # type: ignore[union-attr]
+        session.note_path(str(path))
+    return session
+
+
+def save_transcript(layout: Layout, name: str, result: AgentResult) -> None:
+    """Keep every session's transcript (prompt, events, errors) under .nemo/NAME/transcripts/."""
+    if not result.transcript:
+        return
+    try:
+        atomic_write(layout.transcripts / f"{name}.txt", result.transcript)
+    except OSError:
+        pass

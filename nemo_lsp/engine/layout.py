@@ -53,5 +53,9 @@ class Layout:
         return self.root / "backups"
 
     @property
+    def transcripts(self) -> Path:
+        return self.root / "transcripts"
+
+    @property
     def report(self) -> Path:
         return self.root / "report.json"

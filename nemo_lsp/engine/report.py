@@ -51,6 +51,10 @@ class Report:
     generated: dict[str, str] = field(default_factory=dict)
     """Per role: `generated`, `up to date`, `user-edited (kept)`."""
     expect: dict[str, Any] | None = None
+    usage: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per agent session (optimizer, simulator, repair-N): tokens, cost_usd, turns, as the tool reported."""
+    repairs: list[dict[str, Any]] = field(default_factory=list)
+    """Repair rounds: the evidence sent back to the agent and what came of it."""
 
     @property
     def ok(self) -> bool:
@@ -86,4 +90,6 @@ class Report:
             "generated": self.generated,
             "timings": self.timings,
             "isolation": self.isolation,
+            "usage": self.usage,
+            "repairs": self.repairs,
         }

@@ -12,6 +12,7 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from ..fsutil import atomic_write
 from ..sandbox import get_sandbox
 from ..spec.reader import MAX_SPEC_BYTES, read_text
 from .execute import run_module
-from .generate import ensure_generated, inputs_hash, load_manifest, save_manifest
+from .generate import ensure_generated, inputs_hash, is_ours, load_manifest, run_agent, save_manifest
 from .layout import Layout
 from .report import Report
 from .settings import Settings
@@ -76,16 +77,34 @@ async def run(spec_path: Path, *, base: Settings | None = None, overrides: dict[
             analysis.spec.title_span, data={"traceback": traceback.format_exc()}),), timings=timings)
 
 
+def choose_agent(analysis: Analysis, settings: Settings) -> str:
+    """Front matter `agent:` (already folded into settings), then the caller's setting, then auto."""
+    if settings.agent:
+        return settings.agent
+    if analysis.model is not None:
+        return "formal"
+    raise StageError(finding(
+        "NEMO201", "this spec has no `model` block, so the offline `formal` agent cannot compile it; add a model "
+        "block or choose a coding agent: `agent: claude-code` (or codex, openhands, chat) in the front matter, "
+        "or `--agent NAME`; `nemo doctor` lists the agents available here", analysis.spec.title_span))
+
+
+@dataclass
+class _Round:
+    """One pass of execute -> validate over the current modules."""
+
+    opt: Any
+    sim_payload: dict[str, Any] | None
+    validation: Any
+
+
 async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, findings: list[Finding],
                     timings: dict[str, float], progress: Progress, started: float) -> Report:
     layout = Layout(spec_path)
     title = analysis.spec.title_span
-    agent_name = settings.agent or ("formal" if analysis.model is not None else None)
-    if agent_name is None:
-        raise StageError(finding("NEMO201", "this spec has no `model` block, so the offline `formal` agent cannot "
-                                 "compile it; add a model block or choose a coding agent (`--agent NAME`)", title))
+    agent_name = choose_agent(analysis, settings)
     try:
-        agent = get_agent(agent_name)
+        agent = get_agent(agent_name, settings.agent_options)
     except ValueError as exc:
         raise StageError(finding("NEMO501", str(exc), analysis.spec.front.value_span("agent") or title)) from None
     refusal = agent.refuse(analysis)
@@ -103,62 +122,135 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
     manifest = load_manifest(layout)
     inputs = inputs_hash(analysis, data_json, agent)
     generated: dict[str, str] = {}
+    usage: dict[str, dict[str, Any]] = {}
     t0 = time.perf_counter()
     modules = {}
     for role, percent in (("optimizer", 15), ("simulator", 30)):
         progress(f"{agent.name}: writing the {role}", percent)
+        say = _relay(progress, percent)
         try:
-            g = await ensure_generated(role, analysis, agent, layout, inputs, manifest, settings.regenerate)
+            g = await ensure_generated(role, analysis, agent, layout, inputs, manifest, settings.regenerate, say)
         finally:
             save_manifest(layout, manifest)
         generated[role] = g.state
         modules[role] = g.path
         findings.extend(g.findings)
-        if g.transcript:
-            atomic_write(layout.root / f"{role}.transcript.txt", g.transcript)
+        if g.usage:
+            usage[role] = g.usage
     timings["generate"] = time.perf_counter() - t0
     files = {"optimizer": str(modules["optimizer"]), "simulator": str(modules["simulator"]),
-             "data": str(layout.data), "run": str(layout.run)}
+             "data": str(layout.data), "run": str(layout.run), "transcripts": str(layout.transcripts)}
 
-    if layout.run.exists():
-        shutil.rmtree(layout.run)
-    layout.run.mkdir(parents=True)
     isolation = await asyncio.to_thread(sandbox.isolation)  # probes bubblewrap once per process
-    if not isolation.startswith("bubblewrap"):
+    if not isolation.startswith(("bubblewrap", "docker")):
         findings.append(finding("NEMO308", f"generated code ran with reduced isolation: {isolation}. Install "
                                 "bubblewrap (`apt-get install bubblewrap`) to cut its network and hide your files.",
                                 None))
+    common = dict(agent=agent.name, files=files, timings=timings, isolation=isolation, generated=generated,
+                  expect=analysis.spec.front.values.get("expect"), usage=usage)
+    rounds = settings.repair_rounds if settings.repair_rounds is not None else (0 if agent.name == "formal" else 2)
+    repairs: list[dict[str, Any]] = []
+    round_no = 0
+    while True:
+        r = await _execute_and_validate(sandbox, analysis, settings, layout, modules, files, timings, progress)
+        if not _repairable(r) or round_no >= rounds or not is_ours("optimizer", layout, manifest):
+            break
+        round_no += 1
+        evidence = _evidence(r)
+        progress(f"{agent.name}: repair round {round_no} of {rounds}", 40)
+        try:
+            g = await run_agent("repair", analysis, agent, layout, inputs, manifest, _relay(progress, 40),
+                                evidence=evidence, round=round_no)
+        except StageError as exc:
+            repairs.append({"round": round_no, "evidence": evidence, "outcome": "agent failed",
+                            "findings": [f.code for f in exc.findings]})
+            findings.extend(exc.findings)
+            break
+        finally:
+            save_manifest(layout, manifest)
+        generated["optimizer"] = g.state
+        if g.usage:
+            usage[f"repair-{round_no}"] = g.usage
+        findings.extend(g.findings)
+        repairs.append({"round": round_no, "evidence": evidence, "outcome": "repaired"})
+    if repairs:
+        common["repairs"] = repairs
+    if r.validation is None:
+        return _finish(layout, Report(str(spec_path), "rejected", tuple(findings) + r.opt.findings, **common),
+                       started)
+    v = r.validation
+    all_findings = tuple(findings) + tuple(r.opt.findings) + tuple(v.findings)
+    report = Report(str(spec_path), v.outcome, all_findings, solution=v.solution, verdict=v.verdict, **common)
+    return await asyncio.to_thread(_finish, layout, report, started)
+
+
+def _relay(progress: Progress, percent: int) -> Callable[[str], None]:
+    return lambda message: progress(message, percent)
+
+
+_REPAIRABLE = {"NEMO401", "NEMO402", "NEMO408", "NEMO301"}
+
+
+def _repairable(r: _Round) -> bool:
+    """A rejected answer whose evidence an optimizer agent can act on."""
+    found = tuple(r.opt.findings) + (tuple(r.validation.findings) if r.validation is not None else ())
+    rejected = r.validation is None or r.validation.outcome == "rejected"
+    return rejected and any(f.code in _REPAIRABLE for f in found)
+
+
+def _evidence(r: _Round) -> dict[str, Any]:
+    """The simulator's structured report on the rejected decisions: what the repair prompt quotes."""
+    sim = r.sim_payload or {}
+    sol = r.validation.solution if r.validation is not None else None
+    codes = (tuple(r.validation.findings) if r.validation is not None else ()) + tuple(r.opt.findings)
+    return {"status": sol.status if sol else None,
+            "optimizer_objective": sol.objective if sol else None,
+            "simulator_objective": sim.get("objective"),
+            "feasible": sim.get("feasible"),
+            "violations": (sim.get("violations") or [])[:50],
+            "missing": (sim.get("missing") or [])[:50],
+            "messages": [f"{f.code}: {f.message}" for f in codes if f.is_error],
+            "decisions": _truncate(sol.decisions if sol else None)}
+
+
+def _truncate(decisions: Any, limit: int = 200) -> Any:
+    if not isinstance(decisions, dict):
+        return decisions
+    return {k: (v[:limit] if isinstance(v, list) else v) for k, v in list(decisions.items())[:limit]}
+
+
+async def _execute_and_validate(sandbox: Any, analysis: Analysis, settings: Settings, layout: Layout,
+                                modules: dict[str, Path], files: dict[str, str], timings: dict[str, float],
+                                progress: Progress) -> _Round:
+    title = analysis.spec.title_span
+    if layout.run.exists():
+        shutil.rmtree(layout.run)
+    layout.run.mkdir(parents=True)
     progress("solving (optimizer in the sandbox)", 45)
     t1 = time.perf_counter()
     opt = await run_module(sandbox, "optimizer", modules["optimizer"], layout.run, layout.data, settings, title)
     timings["optimizer"] = time.perf_counter() - t1
-    findings.extend(opt.findings)
-    common = dict(agent=agent.name, files=files, timings=timings, isolation=isolation, generated=generated,
-                  expect=analysis.spec.front.values.get("expect"))
     if opt.payload is None:
-        return _finish(layout, Report(str(spec_path), "rejected", tuple(findings), **common),
-                       started)
+        return _Round(opt, None, None)
     if opt.payload.get("ok") is False:
         unavailable = (opt.payload.get("error") or {}).get("type") == "SolverUnavailable"
-        findings.append(finding("NEMO309", opt.payload["error"]["message"], title) if unavailable
-                        else error_finding("NEMO301", opt.payload, files["optimizer"], title))
-        return _finish(layout, Report(str(spec_path), "rejected", tuple(findings), **common), started)
-
+        failed = (finding("NEMO309", opt.payload["error"]["message"], title) if unavailable
+                  else error_finding("NEMO301", opt.payload, files["optimizer"], title))
+        return _Round(replace(opt, findings=tuple(opt.findings) + (failed,)), None, None)
     sim_payload = None
     decisions = opt.payload.get("decisions")
+    sim_findings: tuple[Finding, ...] = ()
     if decisions is not None and opt.payload.get("status") not in ("infeasible", "unbounded"):
         progress("validating (simulator judges the decisions)", 75)
         t2 = time.perf_counter()
         sim = await run_module(sandbox, "simulator", modules["simulator"], layout.run, layout.data, settings,
                                title, decisions=decisions)
         timings["simulator"] = time.perf_counter() - t2
-        findings.extend(sim.findings)
+        sim_findings = sim.findings
         sim_payload = sim.payload
     progress("comparing", 95)
     v = await asyncio.to_thread(validate, analysis, opt.payload, sim_payload, settings, files)
-    findings.extend(v.findings)
-    report = Report(str(spec_path), v.outcome, tuple(findings), solution=v.solution, verdict=v.verdict, **common)
-    return await asyncio.to_thread(_finish, layout, report, started)
+    return _Round(replace(opt, findings=tuple(opt.findings) + tuple(sim_findings)), sim_payload, v)
 
 
 def _finish(layout: Layout, report: Report, started: float) -> Report:

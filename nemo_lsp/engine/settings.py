@@ -39,6 +39,10 @@ class Settings:
     """Back up and replace generated files even when the user edited them."""
     startup_seconds: float = 30.0
     """Wall-clock allowance on top of `time_limit` for imports and model building."""
+    agent_options: dict[str, Any] = field(default_factory=dict)
+    """Model, base_url, api_key_env, timeout, max_turns, command for the coding agent (see AgentOptions)."""
+    repair_rounds: int | None = None
+    """Repair rounds after a rejected answer; None: 2 for coding agents, 0 for `formal` (deterministic)."""
 
     def with_front_matter(self, front: dict[str, Any]) -> Settings:
         """Apply a spec's front matter; explicit caller overrides are applied after this."""
@@ -53,6 +57,10 @@ class Settings:
             changes["memory_limit"] = int(front["memory_limit"])
         if "tolerance" in front:
             changes["tolerance"] = replace(self.tolerance, **{k: float(v) for k, v in front["tolerance"].items()})
+        if "agent_options" in front:
+            changes["agent_options"] = {**self.agent_options, **front["agent_options"]}
+        if "repair_rounds" in front:
+            changes["repair_rounds"] = int(front["repair_rounds"])
         if "accept_status" in front:
             changes["accept_status"] = tuple(front["accept_status"])
         expect = front.get("expect") or {}
@@ -63,4 +71,8 @@ class Settings:
     def override(self, **changes: Any) -> Settings:
         """Caller overrides (CLI flags, editor settings); None means 'not given'."""
         known = {f.name for f in fields(self)}
-        return replace(self, **{k: v for k, v in changes.items() if v is not None and k in known})
+        changes = {k: v for k, v in changes.items() if v is not None and k in known}
+        if "agent_options" in changes:
+            changes["agent_options"] = {**self.agent_options,
+                                        **{k: v for k, v in changes["agent_options"].items() if v is not None}}
+        return replace(self, **changes)

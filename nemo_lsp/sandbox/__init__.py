@@ -7,7 +7,15 @@ from collections.abc import Callable
 from .base import LIMIT_NAMES, ExecResult, Limits, Sandbox, clean_env
 from .local import LocalSandbox
 
-SANDBOXES: dict[str, Callable[[], Sandbox]] = {"local": LocalSandbox}
+
+def _docker() -> Sandbox:
+    """Lazy, so the local path never imports docker_sandbox; raises SandboxUnavailable (a ValueError)."""
+    from .docker_sandbox import checked_docker_sandbox
+
+    return checked_docker_sandbox()
+
+
+SANDBOXES: dict[str, Callable[[], Sandbox]] = {"local": LocalSandbox, "docker": _docker}
 """Name -> factory; the CLI and server pick one by name from configuration."""
 
 

@@ -27,8 +27,20 @@ def _non_negative_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
+AGENT_OPTION_KEYS = ("model", "base_url", "api_key_env", "timeout", "max_turns", "command")
+
+
+def _agent_options(v: Any) -> bool:
+    if not isinstance(v, dict) or not all(k in AGENT_OPTION_KEYS for k in v):
+        return False
+    return all(_positive(x) if k in ("timeout", "max_turns") else isinstance(x, str) and bool(x)
+               for k, x in v.items())
+
+
 KEYS: dict[str, tuple[str, Any]] = {
     "agent": ("a coding agent's name, e.g. `formal`", lambda v: isinstance(v, str) and bool(v)),
+    "agent_options": (f"a mapping with any of {', '.join(AGENT_OPTION_KEYS)} (timeout and max_turns numbers > 0)",
+                      _agent_options),
     "samples": ("a whole number >= 1", _positive_int),
     "expect": ("a mapping with `objective` (number), `status` and `source`", lambda v: isinstance(v, dict)),
     "time_limit": ("seconds, a number > 0", _positive),

@@ -33,8 +33,11 @@ class FormalAgent:
     def fingerprint(self) -> str:
         return f"{self.name}-{self.version}-{templates_hash(*TEMPLATES)}"
 
+    def availability(self, options: object = None) -> tuple[bool, str]:
+        return True, f"built in (nemo-lsp {self.version}); needs a model block"
+
     async def generate(self, task: AgentTask) -> AgentResult:
-        code = await asyncio.to_thread(self.render, task.role, task.analysis, task.spec_path.name)
+        code = await asyncio.to_thread(self.render, task.contract_role, task.analysis, task.spec_path.name)
         (task.workspace / task.target).write_text(code, encoding="utf-8")
         return AgentResult(transcript=f"formal: rendered {task.target} from the model block\n")
 

@@ -1,0 +1,79 @@
+"""`scripted`: replays canned modules from a folder, for tests and for offline replays of stored runs.
+
+The folder (`NEMO_SCRIPTED_DIR`, or agent_options.base_url as a path) holds, per role,
+`ROLE.py` (e.g. `optimizer.py`, `simulator.py`, `repair-1.py` for the first repair round) and
+optionally `ROLE.error` whose text makes the session fail with that message. A subfolder named
+after the spec (`diet/optimizer.py`) takes precedence, so one folder can serve many specs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from .. import __version__
+from ..analysis import Analysis
+from ..findings import Finding
+from ..fsutil import sha256_bytes
+from .base import AgentResult, AgentTask
+from .failures import classify, to_finding
+from .options import AgentOptions
+
+
+class ScriptedAgent:
+    name = "scripted"
+    version = __version__
+
+    def __init__(self, options: AgentOptions | None = None, folder: Path | None = None) -> None:
+        self.options = options or AgentOptions()
+        where = folder or self.options.base_url or os.environ.get("NEMO_SCRIPTED_DIR")
+        self.folder = Path(where) if where else None
+
+    def with_options(self, values: Mapping[str, object] | None) -> ScriptedAgent:
+        return ScriptedAgent(self.options.merged(values), self.folder)
+
+    def refuse(self, analysis: Analysis) -> Finding | None:
+        return None
+
+    def availability(self, options: AgentOptions | None = None) -> tuple[bool, str]:
+        if self.folder is None:
+            return False, "set NEMO_SCRIPTED_DIR to a folder of canned modules"
+        return self.folder.is_dir(), str(self.folder)
+
+    def fingerprint(self) -> str:
+        if self.folder is None or not self.folder.is_dir():
+            return f"{self.name}-none"
+        parts = sorted(str(p.relative_to(self.folder)) + ":" + sha256_bytes(p.read_bytes())
+                       for p in self.folder.rglob("*") if p.is_file())
+        return f"{self.name}-{sha256_bytes('|'.join(parts).encode())[:16]}"
+
+    def _find(self, spec: str, stem: str) -> Path | None:
+        assert self.folder is not None
+        for candidate in (self.folder / spec / stem, self.folder / stem):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    async def generate(self, task: AgentTask) -> AgentResult:
+        where = task.analysis.spec.title_span
+        if self.folder is None:
+            failure = classify("NEMO_SCRIPTED_DIR is not set", returncode=1)
+            assert failure is not None
+            return AgentResult(findings=(to_finding(failure, agent=self.name, role=task.role, where=where,
+                                                    timeout=0, endpoint=None, key_env=None),))
+        spec = task.spec_path.name.removesuffix(".opt.md")
+        stem = task.role if task.role != "repair" else f"repair-{(task.evidence or {}).get('round', 1)}"
+        error = self._find(spec, f"{stem}.error")
+        if error is not None:
+            text = error.read_text(encoding="utf-8")
+            failure = classify(text, returncode=1)
+            assert failure is not None
+            return AgentResult(transcript=text, findings=(to_finding(
+                failure, agent=self.name, role=task.role, where=where, timeout=0, endpoint=None, key_env=None),))
+        source = self._find(spec, f"{stem}.py")
+        if source is None:
+            return AgentResult(transcript=f"scripted: no {stem}.py in {self.folder}\n")
+        (task.workspace / task.target).write_bytes(source.read_bytes())
+        return AgentResult(transcript=f"scripted: copied {source} to {task.target}\n--- prompt ---\n{task.prompt}\n",
+                           details={"source": str(source)})

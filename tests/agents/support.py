@@ -1,0 +1,96 @@
+"""Shared pieces for driving the engine through real agents: the prose-only example and canned turns."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.agents.model_server import Route, Step, text, tool
+
+ROOT = Path(__file__).resolve().parents[2]
+CANNED = Path(__file__).resolve().parent / "canned" / "furniture"
+EXAMPLE = ROOT / "examples" / "furniture.opt.md"
+
+OPTIMIZER_PROMPT = "You are writing the optimizer"
+SIMULATOR_PROMPT = "You are writing a simulator"
+REPAIR_PROMPT = "an independent simulator rejected its answer"
+
+
+def canned(name: str) -> str:
+    return (CANNED / name).read_text(encoding="utf-8")
+
+
+def furniture(tmp: Path, front: str = "") -> Path:
+    """A copy of the prose-only example, with extra front matter lines if given."""
+    spec = tmp / "furniture.opt.md"
+    body = EXAMPLE.read_text(encoding="utf-8")
+    spec.write_text(f"---\n{front}---\n{body}" if front else body, encoding="utf-8")
+    return spec
+
+
+def claude_write(path: str, content: str) -> Step:
+    return tool("Write", file_path="{{WORKSPACE}}/" + path, content=content)
+
+
+def claude_routes(optimizer: str = "optimizer.py", repaired: str | None = None) -> list[Route]:
+    """Claude Code's turns: write the module with Write, try it with Bash, then a final message."""
+    try_it = "python nemo_harness.py optimize furniture.optimizer.py data.json result.json"
+    routes = [
+        Route(REPAIR_PROMPT, [claude_write("furniture.optimizer.py", canned(repaired or "optimizer.py")),
+                              tool("Bash", command=try_it, description="try the repaired model"),
+                              text("The labour constraint had the wrong sense; fixed.")]),
+        Route(OPTIMIZER_PROMPT, [claude_write("furniture.optimizer.py", canned(optimizer)),
+                                 tool("Bash", command=try_it, description="try the model"),
+                                 text("Wrote the optimizer.")]),
+        Route(SIMULATOR_PROMPT, [claude_write("furniture.simulator.py", canned("simulator.py")),
+                                 text("Wrote the simulator.")]),
+    ]
+    return routes
+
+
+def patch_add(path: str, content: str) -> str:
+    body = "".join("+" + line + "\n" for line in content.splitlines())
+    return f"*** Begin Patch\n*** Add File: {path}\n{body}*** End Patch\n"
+
+
+def patch_replace(path: str, content: str) -> str:
+    return f"*** Begin Patch\n*** Delete File: {path}\n*** End Patch\n"
+
+
+def codex_routes(optimizer: str = "optimizer.py", repaired: str | None = None) -> list[Route]:
+    """Codex's turns: apply_patch to add the file, exec_command to try it, then a final message."""
+    try_it = "python nemo_harness.py optimize furniture.optimizer.py data.json result.json"
+    return [
+        Route(REPAIR_PROMPT, [tool("exec_command", cmd="rm furniture.optimizer.py"),
+                              tool("custom:apply_patch",
+                                   input=patch_add("furniture.optimizer.py", canned(repaired or "optimizer.py"))),
+                              tool("exec_command", cmd=try_it),
+                              text("Fixed the labour constraint's sense.")]),
+        Route(OPTIMIZER_PROMPT, [tool("custom:apply_patch", input=patch_add("furniture.optimizer.py", canned(optimizer))),
+                                 tool("exec_command", cmd=try_it),
+                                 text("Wrote the optimizer.")]),
+        Route(SIMULATOR_PROMPT, [tool("custom:apply_patch",
+                                      input=patch_add("furniture.simulator.py", canned("simulator.py"))),
+                                 text("Wrote the simulator.")]),
+    ]
+
+
+def chat_routes(optimizer: str = "optimizer.py", repaired: str | None = None) -> list[Route]:
+    """The built-in chat loop's turns: write_file, run_python, finish."""
+    return [
+        Route(REPAIR_PROMPT, [tool("write_file", path="furniture.optimizer.py", content=canned(repaired or "optimizer.py")),
+                              tool("finish", summary="fixed the labour constraint")]),
+        Route(OPTIMIZER_PROMPT, [tool("write_file", path="furniture.optimizer.py", content=canned(optimizer)),
+                                 tool("run_python", file="nemo_harness.py",
+                                      args=["optimize", "furniture.optimizer.py", "data.json", "result.json"]),
+                                 tool("finish", summary="wrote the optimizer")]),
+        Route(SIMULATOR_PROMPT, [tool("write_file", path="furniture.simulator.py", content=canned("simulator.py")),
+                                 tool("finish", summary="wrote the simulator")]),
+    ]
+
+
+def install_canned(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for target, source in files.items():
+        shutil.copyfile(CANNED / source, folder / target)
+    return folder
