@@ -64,6 +64,16 @@ def print_table(rows: list[tuple[str, ...]], header: tuple[str, ...], out: TextI
         out.write("    " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
 
 
+def usage_line(usage: dict[str, dict[str, Any]]) -> str:
+    """Tokens, turns and cost summed over the agent sessions of a run, as the tools reported them."""
+    tokens_in = sum(u.get("input_tokens", 0) for u in usage.values())
+    tokens_out = sum(u.get("output_tokens", 0) for u in usage.values())
+    turns = sum(u.get("turns", 0) for u in usage.values())
+    costs = [u["cost_usd"] for u in usage.values() if "cost_usd" in u]
+    cost = f", ${sum(costs):.4f} reported" if costs else ""
+    return f"{len(usage)} session(s), {turns} turn(s), {tokens_in:,} tokens in / {tokens_out:,} out{cost}"
+
+
 def print_report(report: Any, out: TextIO, show_all: bool, limit: int) -> None:
     path = _display_path(report.spec)
     sol, ver = report.solution, report.verdict
@@ -107,6 +117,10 @@ def print_report(report: Any, out: TextIO, show_all: bool, limit: int) -> None:
     if report.generated:
         gen = ", ".join(f"{Path(report.files.get(r, r)).name} ({s})" for r, s in report.generated.items())
         out.write(f"\n  files       {gen}\n")
+    for r in report.repairs:
+        out.write(f"  repair      round {r['round']}: {r['outcome']}\n")
+    if report.usage:
+        out.write(f"  agent use   {usage_line(report.usage)}\n")
     total = report.timings.get("total")
     if total is not None:
         out.write(f"  time        {total:.2f} s\n")
@@ -125,8 +139,12 @@ def _progress(enabled: bool):
 def cmd_solve(args: argparse.Namespace) -> int:
     from .engine import run
 
+    agent_options = {"model": args.model, "base_url": args.base_url, "api_key_env": args.api_key_env,
+                     "timeout": args.agent_timeout, "max_turns": args.max_turns}
     overrides = {"agent": args.agent, "time_limit": args.time_limit, "memory_limit": args.memory_limit,
-                 "regenerate": True if args.regenerate else None, "sandbox": args.sandbox}
+                 "regenerate": True if args.regenerate else None, "sandbox": args.sandbox,
+                 "repair_rounds": args.repair_rounds,
+                 "agent_options": {k: v for k, v in agent_options.items() if v is not None} or None}
     show = _progress(sys.stderr.isatty() and not args.json)
     report = asyncio.run(run(Path(args.file), overrides=overrides, progress=show,
                              max_spec_bytes=args.max_spec_bytes))
@@ -172,8 +190,29 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         except md.PackageNotFoundError:
             print(f"  {pkg:15s} MISSING")
     print(f"  bubblewrap      {shutil.which('bwrap') or 'not installed (apt-get install bubblewrap)'}")
-    print(f"  sandbox         {get_sandbox('local').isolation()}")
+    print(f"  sandbox local   {get_sandbox('local').isolation()}")
+    from .sandbox.docker_sandbox import docker_status
+
+    ok, why = docker_status()
+    print(f"  sandbox docker  {'available: ' if ok else 'unavailable: '}{why}")
+    print("agents:")
+    for name, ok, why in agent_availability():
+        print(f"  {name:15s} {'yes' if ok else 'no '}  {why}")
     return 0
+
+
+def agent_availability() -> list[tuple[str, bool, str]]:
+    """Each registered agent: can it run here, and its version or what is missing."""
+    from .agents import AGENTS, get_agent
+
+    rows = []
+    for name in AGENTS:
+        try:
+            ok, why = get_agent(name).availability(None)
+        except Exception as exc:  # noqa: BLE001 - one broken backend must not hide the others
+            ok, why = False, f"{type(exc).__name__}: {exc}"
+        rows.append((name, ok, why))
+    return rows
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,7 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="generate, run and validate the optimizer and simulator for a spec")
     s.add_argument("file", help="the .opt.md spec")
     s.add_argument("--json", action="store_true", help="print the whole report as JSON")
-    s.add_argument("--agent", help="coding agent (default: the spec's `agent:`, else `formal`)")
+    s.add_argument("--agent", help="coding agent: formal, claude-code, codex, openhands, chat, scripted "
+                   "(default: the spec's `agent:`, else `formal` when the spec has a model block)")
+    s.add_argument("--model", help="model the agent should use (agent_options.model)")
+    s.add_argument("--base-url", help="the model API's base URL (agent_options.base_url)")
+    s.add_argument("--api-key-env", help="environment variable holding the API key (agent_options.api_key_env)")
+    s.add_argument("--agent-timeout", type=float, help="seconds one agent session may take (default 900)")
+    s.add_argument("--max-turns", type=int, help="model turns one agent session may take (default 40)")
+    s.add_argument("--repair-rounds", type=int,
+                   help="repair rounds after a rejected answer (default 2 for coding agents, 0 for formal)")
     s.add_argument("--sandbox", help="where generated code runs (default: local)")
     s.add_argument("--time-limit", type=float, help="solver time limit in seconds (default 60)")
     s.add_argument("--memory-limit", type=int, help="memory limit for generated code in MB (default 4096)")

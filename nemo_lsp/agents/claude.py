@@ -70,6 +70,13 @@ class ClaudeCodeAgent(ProgramAgent):
         if kind == "system" and event.get("subtype") == "init":
             session.details["model"] = event.get("model")
             session.details["cli_version"] = event.get("claude_code_version")
+        elif kind == "system" and event.get("subtype") == "api_retry":
+            status = event.get("error_status")
+            session.errors.append(f"API retry {event.get('attempt')}/{event.get('max_retries')}: "
+                                  f"HTTP {status} {event.get('error', '')}")
+            task.say(f"{self.name}: the model API failed (HTTP {status}), retrying")
+            if status in (401, 403):
+                session.abort = True
         elif kind == "assistant":
             message = event.get("message") or {}
             ids = session.details.setdefault("message_ids", [])
@@ -101,6 +108,10 @@ class ClaudeCodeAgent(ProgramAgent):
                     args = (d or {}).get("tool_input") or {}
                     if isinstance(args, dict):
                         session.note_path(args.get("file_path"))
+            if subtype == "success" and not event.get("is_error") and session.errors:
+                # API errors before a successful result were retries that recovered.
+                session.details["recovered_errors"] = session.errors[:]
+                session.errors.clear()
             if subtype == "error_max_turns":
                 session.turns_exhausted = True
             elif event.get("is_error") or subtype.startswith("error"):

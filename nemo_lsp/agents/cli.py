@@ -132,7 +132,7 @@ class ProgramAgent:
         task.say(f"{self.name}: starting")
         outcome = await run_program(argv, cwd=task.workspace, env=self.environment(task, home),
                                     timeout=self.options.timeout, on_line=on_line,
-                                    stop=lambda: session.turns_exhausted)
+                                    stop=lambda: session.turns_exhausted or session.abort)
         transcript = "\n".join([f"$ {' '.join(argv[:1] + ['...'])}", "--- prompt ---", task.prompt,
                                 "--- events ---", *lines, "--- stderr ---", outcome.stderr])
         findings: list[Finding] = []
@@ -150,7 +150,7 @@ class ProgramAgent:
 def session_failure(session: Session, outcome: ProcessOutcome, lines: list[str]) -> Failure | None:
     """Why a session failed, or None when it finished cleanly (its output is then judged on disk)."""
     clean = (outcome.returncode == 0 and not outcome.timed_out and session.finished and not session.errors
-             and not session.turns_exhausted)
+             and not session.turns_exhausted and not session.abort)
     if clean:
         return None
     text = "\n".join(session.errors + [outcome.stderr])

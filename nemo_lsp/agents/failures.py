@@ -36,11 +36,12 @@ def classify(text: str, *, returncode: int | None, timed_out: bool = False, miss
     tail = text[-_TAIL:].strip()
     if missing:
         return Failure("missing", tail)
-    if timed_out:
-        return Failure("timeout", tail)
+    # The tool's own error beats the deadline: a CLI retrying a 401 until killed had an auth problem.
     for kind, pattern in _PATTERNS:
         if pattern.search(text):
             return Failure(kind, tail)
+    if timed_out:
+        return Failure("timeout", tail)
     if turns_exhausted:
         return Failure("turns", tail)
     if returncode not in (0, None):

@@ -28,6 +28,8 @@ class Session:
     outside: list[str] = field(default_factory=list)
     """Paths outside the workspace that a tool call named for writing."""
     turns_exhausted: bool = False
+    abort: bool = False
+    """Stop the tool now: it is retrying something that cannot succeed (a rejected API key)."""
     malformed: int = 0
     """Lines that should have been events but could not be parsed."""
     finished: bool = False
