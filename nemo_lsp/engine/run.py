@@ -24,7 +24,7 @@ from ..fsutil import atomic_write
 from ..sandbox import get_sandbox
 from ..spec.reader import MAX_SPEC_BYTES, read_text
 from .execute import run_module
-from .generate import ensure_generated, inputs_hash, is_ours, load_manifest, run_agent, save_manifest
+from .generate import backup_file, ensure_generated, inputs_hash, is_ours, load_manifest, run_agent, save_manifest
 from .layout import Layout
 from .report import Report
 from .settings import Settings
@@ -129,7 +129,8 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
         progress(f"{agent.name}: writing the {role}", percent)
         say = _relay(progress, percent)
         try:
-            g = await ensure_generated(role, analysis, agent, layout, inputs, manifest, settings.regenerate, say)
+            g = await ensure_generated(role, analysis, agent, layout, inputs, manifest,
+                                       settings.regenerate or role in settings.regenerate_roles, say)
         finally:
             save_manifest(layout, manifest)
         generated[role] = g.state
@@ -153,8 +154,12 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
     round_no = 0
     while True:
         r = await _execute_and_validate(sandbox, analysis, settings, layout, modules, files, timings, progress)
-        if not _repairable(r) or round_no >= rounds or not is_ours("optimizer", layout, manifest):
+        if not _repairable(r) or round_no >= rounds:
             break
+        if not is_ours("optimizer", layout, manifest):
+            if not settings.repair_edited:
+                break
+            backup_file(layout.module("optimizer"), layout.backups)
         round_no += 1
         evidence = _evidence(r)
         progress(f"{agent.name}: repair round {round_no} of {rounds}", 40)

@@ -43,6 +43,10 @@ class Settings:
     """Model, base_url, api_key_env, timeout, max_turns, command for the coding agent (see AgentOptions)."""
     repair_rounds: int | None = None
     """Repair rounds after a rejected answer; None: 2 for coding agents, 0 for `formal` (deterministic)."""
+    repair_edited: bool = False
+    """Let a repair replace an optimizer the user edited (backed up first): only on the user's explicit request."""
+    regenerate_roles: tuple[str, ...] = ()
+    """Roles to regenerate even when up to date (backing up the user's edits), e.g. ("simulator",)."""
 
     def with_front_matter(self, front: dict[str, Any]) -> Settings:
         """Apply a spec's front matter; explicit caller overrides are applied after this."""

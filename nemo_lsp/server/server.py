@@ -412,8 +412,16 @@ def cmd_regenerate(ls: NemoServer, *args: Any) -> dict[str, Any]:
 
 
 def _repair(ls: NemoServer, role: str, args: Any) -> dict[str, Any]:
+    """One repair round on the user's request: the simulator's evidence goes back to the agent.
+
+    Repairing the optimizer runs a round even if the user edited it (their version is backed up
+    first: the request is the explicit action). Repairing the simulator starts a fresh simulator
+    session, since the simulator is the referee and must not be fitted to the optimizer's answer.
+    """
     uri = _uri_arg(args)
-    st = ls.docs.get(uri) if uri else None
+    if uri is None or not _spec(uri):
+        return {"started": False, "reason": "expects the URI of an .opt.md file"}
+    st = ls.docs.get(uri)
     agent = (st.analysis.spec.front.values.get("agent") if st and st.analysis else None) or ls.settings.agent
     if agent in (None, "formal"):
         msg = (f"repairing the {role} needs a coding agent. The offline `formal` agent compiles the model block "
@@ -421,9 +429,11 @@ def _repair(ls: NemoServer, role: str, args: Any) -> dict[str, Any]:
                "(claude-code, codex, openhands, chat), or use \"Regenerate\" to start from the model again.")
         ls.message(msg, types.MessageType.Info)
         return {"started": False, "reason": msg}
-    ls.message(f"the `{agent}` agent is not available in this version; repairs arrive with the agent backends",
-               types.MessageType.Info)
-    return {"started": False, "reason": "agent backends are not available yet"}
+    if role == "optimizer":
+        ls.schedule_run(uri, {"repair_rounds": 1, "repair_edited": True})
+    else:
+        ls.schedule_run(uri, {"regenerate_roles": ("simulator",), "repair_rounds": 0})
+    return {"started": True}
 
 
 @server.command(actions.COMMANDS["repair_optimizer"])

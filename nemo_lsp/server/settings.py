@@ -33,16 +33,22 @@ class ServerSettings:
     """Watch the workspace for specs changed outside the editor."""
     lint_budget: int = 50_000
     """Steps the linter may spend enumerating constraints to find indices outside their sets."""
+    agent_options: dict[str, Any] = field(default_factory=dict)
+    """model, base_url, api_key_env, timeout, max_turns, command for the coding agent."""
+    repair_rounds: int | None = None
+    """Repair rounds after a rejected answer on save (None: the engine's default, 2 for coding agents)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def engine(self) -> Settings:
         return Settings(agent=self.agent, sandbox=self.sandbox, time_limit=self.time_limit,
-                        memory_limit=self.memory_limit)
+                        memory_limit=self.memory_limit, agent_options=dict(self.agent_options),
+                        repair_rounds=self.repair_rounds)
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "agent": (str, type(None)), "sandbox": (str,), "time_limit": (int, float), "memory_limit": (int,),
     "run_on_save": (bool,), "lint_delay_ms": (int,), "watch_files": (bool,), "lint_budget": (int,),
+    "agent_options": (dict,), "repair_rounds": (int, type(None)),
 }
 
 

@@ -1,0 +1,61 @@
+"""A coding agent behind the language server: prose-only specs, findings on the cited sentence, repair."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.agents import support
+
+from .conftest import fresh_subfolder, shared_client
+from .lsp_support import (code_actions, execute, line_of, open_doc, run_on_save, wait_for_code, wait_new_progress,
+                          wait_progress_end, progress_tokens, wait_until, with_code)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+client, workspace = shared_client, fresh_subfolder
+
+SENTENCE = "At most 400 board-feet of wood and 450 hours of labour are available each week."
+
+
+def scripted_spec(folder: Path, optimizer: str, repair: str | None, rounds: int) -> tuple[Path, str]:
+    canned = folder / "canned"
+    canned.mkdir()
+    shutil.copyfile(support.CANNED / optimizer, canned / "optimizer.py")
+    shutil.copyfile(support.CANNED / "simulator.py", canned / "simulator.py")
+    if repair is not None:
+        shutil.copyfile(support.CANNED / repair, canned / "repair-1.py")
+    spec = support.furniture(folder, f"agent: scripted\nagent_options:\n  base_url: {canned}\n"
+                                     f"repair_rounds: {rounds}\n")
+    return spec, spec.read_text(encoding="utf-8")
+
+
+async def test_a_prose_only_spec_is_solved_by_its_agent_on_save(client: LanguageClient, workspace: Path):
+    spec, text = scripted_spec(workspace, "optimizer.py", None, 0)
+    uri = open_doc(client, spec, text)
+    end = await run_on_save(client, uri)
+    assert end.message == "validated"
+    assert (workspace / "furniture.optimizer.py").read_text() == support.canned("optimizer.py")
+
+
+async def test_a_violation_lands_on_the_sentence_the_simulator_cites_and_repair_fixes_it(
+        client: LanguageClient, workspace: Path):
+    spec, text = scripted_spec(workspace, "optimizer_wrong_sense.py", "optimizer.py", 0)
+    uri = open_doc(client, spec, text)
+    end = await run_on_save(client, uri)
+    assert end.message == "rejected"
+    d = await wait_for_code(client, uri, "NEMO401")
+    assert d.range.start.line == line_of(text, SENTENCE)
+    assert "labour" in d.message
+
+    actions = await code_actions(client, uri, d.range, [d])
+    repair = next(a for a in actions if a.title.startswith("Repair the optimizer"))
+    before = progress_tokens(client)
+    assert await execute(client, repair.command) == {"started": True}
+    end = await wait_progress_end(client, await wait_new_progress(client, before))
+    assert end.message == "validated"
+    await wait_until(lambda: not with_code(client, uri, "NEMO401"), "the violation to go after the repair")
+    assert (workspace / "furniture.optimizer.py").read_text() == support.canned("optimizer.py")
