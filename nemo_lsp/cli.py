@@ -201,6 +201,38 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agents(args: argparse.Namespace) -> int:
+    if args.action == "install":
+        return install_agent(args.name)
+    for name, ok, why in agent_availability():
+        print(f"{name:15s} {'yes' if ok else 'no '}  {why}")
+    return 0
+
+
+INSTALLABLE = ("claude-code", "codex", "openhands")
+
+
+def install_agent(name: str | None) -> int:
+    """Install a backend's program into the user's cache, pinned to the version nemo-lsp is tested with."""
+    from .agents import install, openhands_env
+
+    if name not in INSTALLABLE:
+        sys.stderr.write(f"nemo agents install: choose one of {', '.join(INSTALLABLE)}\n")
+        return 1
+    try:
+        if name == "openhands":
+            python = openhands_env.ensure_venv(lambda line: print(f"  {line}", file=sys.stderr))
+            print(f"openhands: ready ({python})")
+        else:
+            print(f"{name}: installing with npm into {install.cache_root()} ...", file=sys.stderr)
+            binary = install.claude_binary() if name == "claude-code" else install.codex_binary()
+            print(f"{name}: ready ({binary})")
+    except (install.CliUnavailable, openhands_env.OpenHandsUnavailable) as exc:
+        sys.stderr.write(f"nemo agents install {name}: {exc}\n")
+        return 1
+    return 0
+
+
 def agent_availability() -> list[tuple[str, bool, str]]:
     """Each registered agent: can it run here, and its version or what is missing."""
     from .agents import AGENTS, get_agent
@@ -255,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(v)
     v.set_defaults(func=serve)
+
+    a = sub.add_parser("agents", help="list the coding agents and whether they can run here; install one")
+    a.add_argument("action", nargs="?", choices=("list", "install"), default="list")
+    a.add_argument("name", nargs="?", help="with install: claude-code, codex or openhands")
+    a.set_defaults(func=cmd_agents)
 
     d = sub.add_parser("doctor", help="show versions, solvers and sandbox isolation on this machine")
     d.set_defaults(func=cmd_doctor)

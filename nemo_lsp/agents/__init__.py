@@ -39,7 +39,7 @@ def _codex() -> Agent:
 
 
 def _openhands() -> Agent:
-    from .openhands import OpenHandsAgent
+    from .openhands_agent import OpenHandsAgent
 
     return OpenHandsAgent()
 

@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+from . import install
 from .base import AgentTask
 from .cli import ProgramAgent, base_environment
 from .options import AgentOptions
@@ -28,10 +29,13 @@ class ClaudeCodeAgent(ProgramAgent):
     name = "claude-code"
     program = "claude"
     command_env = "NEMO_CLAUDE_BIN"
-    install_hint = "npm install -g @anthropic-ai/claude-code"
+    install_hint = "run `nemo agents install claude-code`, or npm install -g @anthropic-ai/claude-code"
     native_env = {"base_url": "ANTHROPIC_BASE_URL", "model": "ANTHROPIC_MODEL"}
     defaults = AgentOptions(api_key_env="ANTHROPIC_API_KEY")
     max_budget_usd: float | None = None
+
+    def cached_executable(self) -> Path | None:
+        return install.installed_claude()
 
     def argv(self, exe: str, task: AgentTask, home: Path) -> list[str]:
         argv = [exe, "-p", task.prompt, "--output-format", "stream-json", "--verbose",

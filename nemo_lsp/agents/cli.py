@@ -69,10 +69,19 @@ class ProgramAgent:
         return f"{self.name}-{self.options.model}-{templates_hash(*PROMPT_TEMPLATES)}"
 
     def executable(self) -> str | None:
+        """agent_options.command, then the backend's variable, then PATH, then `nemo agents install`'s copy."""
         candidate = self.options.command or os.environ.get(self.command_env) or self.program
         if os.sep in candidate:
             return candidate if os.access(candidate, os.X_OK) else None
-        return shutil.which(candidate)
+        found = shutil.which(candidate)
+        if found is None:
+            cached = self.cached_executable()
+            found = str(cached) if cached is not None else None
+        return found
+
+    def cached_executable(self) -> Path | None:
+        """The copy `nemo agents install NAME` put in the user's cache, if any."""
+        return None
 
     def availability(self, options: AgentOptions | None = None) -> tuple[bool, str]:
         exe = self.executable()

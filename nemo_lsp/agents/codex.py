@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+from . import install
 from .base import AgentTask
 from .cli import ProgramAgent, base_environment
 from .options import AgentOptions
@@ -42,9 +43,12 @@ class CodexAgent(ProgramAgent):
     name = "codex"
     program = "codex"
     command_env = "NEMO_CODEX_BIN"
-    install_hint = "npm install -g @openai/codex"
+    install_hint = "run `nemo agents install codex`, or npm install -g @openai/codex"
     native_env = {"base_url": "OPENAI_BASE_URL"}
     defaults = AgentOptions(api_key_env="OPENAI_API_KEY")
+
+    def cached_executable(self) -> Path | None:
+        return install.installed_codex()
 
     def argv(self, exe: str, task: AgentTask, home: Path) -> list[str]:
         argv = [exe, "exec", "--json", "--skip-git-repo-check", "-s", "workspace-write", "-C", str(task.workspace)]

@@ -3,7 +3,8 @@
 The folder (`NEMO_SCRIPTED_DIR`, or agent_options.base_url as a path) holds, per role,
 `ROLE.py` (e.g. `optimizer.py`, `simulator.py`, `repair-1.py` for the first repair round) and
 optionally `ROLE.error` whose text makes the session fail with that message. A subfolder named
-after the spec (`diet/optimizer.py`) takes precedence, so one folder can serve many specs.
+after the spec (`diet/optimizer.py`) takes precedence, so one folder can serve many specs. A canned
+module that is a symbolic link is replayed as that link (what an agent that planted one would leave).
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ class ScriptedAgent:
 
     def __init__(self, options: AgentOptions | None = None, folder: Path | None = None) -> None:
         self.options = options or AgentOptions()
+        self._given = folder
         where = folder or self.options.base_url or os.environ.get("NEMO_SCRIPTED_DIR")
         self.folder = Path(where) if where else None
 
     def with_options(self, values: Mapping[str, object] | None) -> ScriptedAgent:
-        return ScriptedAgent(self.options.merged(values), self.folder)
+        # agent_options.base_url beats NEMO_SCRIPTED_DIR (options over the environment): only an
+        # explicit `folder` is carried over, not the one the environment gave.
+        return ScriptedAgent(self.options.merged(values), self._given)
 
     def refuse(self, analysis: Analysis) -> Finding | None:
         return None
@@ -51,7 +55,7 @@ class ScriptedAgent:
     def _find(self, spec: str, stem: str) -> Path | None:
         assert self.folder is not None
         for candidate in (self.folder / spec / stem, self.folder / stem):
-            if candidate.is_file():
+            if candidate.is_file() or candidate.is_symlink():
                 return candidate
         return None
 
@@ -74,6 +78,11 @@ class ScriptedAgent:
         source = self._find(spec, f"{stem}.py")
         if source is None:
             return AgentResult(transcript=f"scripted: no {stem}.py in {self.folder}\n")
-        (task.workspace / task.target).write_bytes(source.read_bytes())
+        written = task.workspace / task.target
+        if source.is_symlink():
+            written.unlink(missing_ok=True)  # a repair's workspace holds the previous optimizer
+            os.symlink(os.readlink(source), written)
+        else:
+            written.write_bytes(source.read_bytes())
         return AgentResult(transcript=f"scripted: copied {source} to {task.target}\n--- prompt ---\n{task.prompt}\n",
                            details={"source": str(source)})

@@ -94,3 +94,21 @@ def install_canned(folder: Path, files: dict[str, str]) -> Path:
     for target, source in files.items():
         shutil.copyfile(CANNED / source, folder / target)
     return folder
+
+
+def openhands_routes(optimizer: str = "optimizer.py", repaired: str | None = None) -> list[Route]:
+    """OpenHands' turns: file_editor create, terminal to try it, finish."""
+    try_it = "python nemo_harness.py optimize furniture.optimizer.py data.json result.json"
+
+    def create(name: str, source: str) -> Step:
+        return tool("file_editor", command="create", path="{{WORKSPACE}}/" + name, file_text=canned(source))
+
+    return [
+        Route(REPAIR_PROMPT, [tool("terminal", command="rm furniture.optimizer.py"),
+                              create("furniture.optimizer.py", repaired or "optimizer.py"),
+                              tool("finish", message="fixed the labour constraint")]),
+        Route(OPTIMIZER_PROMPT, [create("furniture.optimizer.py", optimizer), tool("terminal", command=try_it),
+                                 tool("finish", message="wrote the optimizer")]),
+        Route(SIMULATOR_PROMPT, [create("furniture.simulator.py", "simulator.py"),
+                                 tool("finish", message="wrote the simulator")]),
+    ]

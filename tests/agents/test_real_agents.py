@@ -170,3 +170,42 @@ def test_chat_agent_repairs_a_wrong_constraint_sense(tmp_path, model_server):
     rc, report = solve(spec)
     assert rc == 0 and report["outcome"] == "validated", report["findings"]
     assert any("`labour` is violated by 350" in server.request_text(i) for i in range(len(server.requests)))
+
+
+# --- OpenHands (the SDK in its own Python >= 3.12 venv, as a worker) -----------------------------
+
+@pytest.fixture(scope="session")
+def openhands_ready() -> None:
+    from nemo_lsp.agents import openhands_env
+
+    ready, why = openhands_env.status()
+    if ready:
+        return
+    if os.environ.get("NEMO_TEST_OPENHANDS") != "1":
+        pytest.skip(f"OpenHands venv not installed ({why}); `nemo agents install openhands` or "
+                    "NEMO_TEST_OPENHANDS=1 installs it")
+    openhands_env.ensure_venv()
+
+
+def test_openhands_writes_modules_that_validate(tmp_path, model_server, openhands_ready):
+    server = model_server(support.openhands_routes())
+    spec = support.furniture(tmp_path, front("openhands", server.url + "/v1", None, timeout=180))
+    rc, report = solve(spec)
+    assert rc == 0 and report["outcome"] == "validated", report["findings"]
+    assert report["objective"] == pytest.approx(2200)
+    assert report["usage"]["optimizer"]["input_tokens"] > 0
+
+
+def test_openhands_repairs_a_wrong_constraint_sense(tmp_path, model_server, openhands_ready):
+    server = model_server(support.openhands_routes(optimizer="optimizer_wrong_sense.py"))
+    spec = support.furniture(tmp_path, front("openhands", server.url + "/v1", None, timeout=180))
+    rc, report = solve(spec)
+    assert rc == 0 and report["outcome"] == "validated", report["findings"]
+    assert any("`labour` is violated by 350" in server.request_text(i) for i in range(len(server.requests)))
+
+
+def test_openhands_rejected_key_is_nemo505(tmp_path, model_server, openhands_ready):
+    server = model_server(support.openhands_routes(), fault="401")
+    spec = support.furniture(tmp_path, front("openhands", server.url + "/v1", None, timeout=180))
+    rc, report = solve(spec)
+    assert rc == 1 and "NEMO505" in codes(report), report["findings"]
