@@ -18,6 +18,8 @@ from ..analysis import Analysis
 from ..findings import Finding
 from ..resources import templates_hash
 from ..sandbox.base import default_path
+from ..sandbox.bwrap import python_paths
+from . import confine
 from .base import AgentResult, AgentTask
 from .failures import Failure, classify, to_finding
 from .options import AgentOptions, from_environment
@@ -110,6 +112,22 @@ class ProgramAgent:
     def prepare_home(self, task: AgentTask, home: Path) -> None:
         """Write the tool's configuration into its private HOME."""
 
+    def extra_readable(self, task: AgentTask) -> list[Path]:
+        """Folders the program needs that confinement would otherwise hide (e.g. a venv in ~/.cache)."""
+        return []
+
+    def extra_writable(self, task: AgentTask) -> list[Path]:
+        return []
+
+    def confined(self, argv: list[str], exe: str, task: AgentTask, home: Path) -> list[str]:
+        """argv under bubblewrap when it works here (NEMO_AGENT_CONFINE=0 turns it off)."""
+        bw = confine.bwrap_path() if os.environ.get("NEMO_AGENT_CONFINE", "1") != "0" else None
+        if bw is None:
+            return argv
+        readable = [*map(Path, python_paths()), *confine.program_roots(exe), *self.extra_readable(task)]
+        return confine.confine_argv(bw, argv, workspace=task.workspace, hidden=[Path.home(), task.spec_path.parent],
+                                    readable=readable, writable=[home, *self.extra_writable(task)])
+
     # --- the session -----------------------------------------------------------------------
 
     async def generate(self, task: AgentTask) -> AgentResult:
@@ -137,7 +155,7 @@ class ProgramAgent:
             if (session.turns, session.tool_calls) != before:
                 task.say(f"{self.name}: turn {session.turns}, {session.tool_calls} tool calls")
 
-        argv = self.argv(exe, task, home)
+        argv = self.confined(self.argv(exe, task, home), exe, task, home)
         task.say(f"{self.name}: starting")
         outcome = await run_program(argv, cwd=task.workspace, env=self.environment(task, home),
                                     timeout=self.options.timeout, on_line=on_line,

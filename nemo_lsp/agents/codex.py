@@ -66,6 +66,9 @@ class CodexAgent(ProgramAgent):
         digest = hashlib.sha256(str(task.workspace.resolve()).encode()).hexdigest()[:16]
         return cache / "nemo-lsp" / "codex-home" / digest
 
+    def extra_writable(self, task: AgentTask) -> list[Path]:
+        return [self.codex_home(task)]
+
     def environment(self, task: AgentTask, home: Path) -> dict[str, str]:
         extra = {"CODEX_HOME": str(self.codex_home(task)), "RUST_LOG": "warn"}
         key = self.options.api_key()

@@ -58,6 +58,9 @@ class OpenHandsAgent(ProgramAgent):
         # litellm needs a provider prefix; a bare name on an OpenAI-compatible URL is `openai/NAME`.
         return model if "/" in model else f"openai/{model}"
 
+    def extra_readable(self, task: AgentTask) -> list[Path]:
+        return [openhands_env.venv_dir(), WORKER.parent]
+
     def environment(self, task: AgentTask, home: Path) -> dict[str, str]:
         extra = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "OPENHANDS_SUPPRESS_BANNER": "1"}
         key_env = self.options.api_key_env

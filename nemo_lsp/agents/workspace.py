@@ -59,12 +59,13 @@ def evidence_lines(evidence: dict[str, Any]) -> list[str]:
 
 def render_prompt(role: str, analysis: Analysis, *, workspace: Path, target: str, spec_name: str,
                   evidence: dict[str, Any] | None = None, round: int = 1,
-                  memory: list[dict[str, str]] | None = None) -> str:
+                  memory: list[dict[str, str]] | None = None, schema: str = "") -> str:
     context: dict[str, Any] = dict(workspace=str(workspace), target=target, spec_name=spec_name,
                                    data_file=DATA_FILE, spec_text=analysis.spec.text, memory=memory or [])
     if role == "simulator":
         checks = analysis.spec.front.values.get("checks")
         context["checks"] = json.dumps(checks, indent=1) if checks else ""
+        context["schema"] = schema
     if role == "repair":
         context["evidence_lines"] = evidence_lines(evidence or {})
         context["round"] = round

@@ -91,7 +91,7 @@ def backup_file(path: Path, folder: Path) -> Path:
 
 async def ensure_generated(role: str, analysis: Analysis, agent: Agent, layout: Layout, inputs: str,
                            manifest: dict[str, Any], regenerate: bool,
-                           say: Callable[[str], None] | None = None) -> Generated:
+                           say: Callable[[str], None] | None = None, schema: str = "") -> Generated:
     """Make sure `role`'s module beside the spec is current, respecting the user's edits."""
     target = layout.module(role)
     record = (manifest.get("files") or {}).get(role) or {}
@@ -114,7 +114,7 @@ async def ensure_generated(role: str, analysis: Analysis, agent: Agent, layout: 
         return Generated(role, target, "up to date")
     if edited:
         backup_file(target, layout.backups)
-    return await run_agent(role, analysis, agent, layout, inputs, manifest, say)
+    return await run_agent(role, analysis, agent, layout, inputs, manifest, say, schema=schema)
 
 
 def is_ours(role: str, layout: Layout, manifest: dict[str, Any]) -> bool:
@@ -125,7 +125,7 @@ def is_ours(role: str, layout: Layout, manifest: dict[str, Any]) -> bool:
 
 async def run_agent(role: str, analysis: Analysis, agent: Agent, layout: Layout, inputs: str,
                     manifest: dict[str, Any], say: Callable[[str], None] | None = None,
-                    evidence: dict[str, Any] | None = None, round: int = 1) -> Generated:
+                    evidence: dict[str, Any] | None = None, round: int = 1, schema: str = "") -> Generated:
     """One agent session in a fresh workspace; the module is installed only if it passes inspection."""
     installs_as = "optimizer" if role == "repair" else role
     target = layout.module(installs_as)
@@ -136,8 +136,10 @@ async def run_agent(role: str, analysis: Analysis, agent: Agent, layout: Layout,
     work.mkdir(parents=True)
     workspace.prepare(work, analysis, spec_name=layout.spec.name, data_file=layout.data, stem=layout.name,
                       previous=target if role == "repair" else None, evidence=evidence)
+    # A repair's workspace starts with the previous optimizer: finding it there afterwards is no repair.
+    before = (work / target.name).read_bytes() if role == "repair" and (work / target.name).is_file() else None
     prompt = workspace.render_prompt(role, analysis, workspace=work, target=target.name, spec_name=layout.spec.name,
-                                     evidence=evidence, round=round)
+                                     evidence=evidence, round=round, schema=schema)
     task = AgentTask(role, layout.spec, analysis, work, target.name, layout.data, prompt=prompt, progress=say,
                      evidence=None if evidence is None else {**evidence, "round": round})
     try:
@@ -156,9 +158,14 @@ async def run_agent(role: str, analysis: Analysis, agent: Agent, layout: Layout,
         unusable = finding("NEMO203", f"the {agent.name} agent's {role} is unusable: {'; '.join(seen.problems)}",
                            title, fixes=("regenerate",), data={"transcript_tail": tail})
         raise StageError(*failed, *notes, *(() if any(f.is_error for f in failed) else (unusable,)))
+    content = (work / target.name).read_bytes()
+    if before is not None and content == before:
+        failed = tuple(result.findings)
+        unchanged = finding("NEMO502", f"the {agent.name} agent's repair left {target.name} unchanged",
+                            title, data={"transcript_tail": result.transcript[-2000:]})
+        raise StageError(*failed, *notes, *(() if any(f.is_error for f in failed) else (unchanged,)))
     # The module is usable: a failure the tool reported after writing it is worth a warning, not a stop.
     kept = tuple(replace(f, severity=Severity.WARNING) if f.is_error else f for f in result.findings)
-    content = (work / target.name).read_bytes()
     atomic_write(target, content)
     files = manifest.setdefault("files", {})
     files[installs_as] = {"path": target.name, "sha256": sha256_bytes(content), "inputs": inputs,

@@ -23,7 +23,7 @@ from .. import jsonio
 from ..fsutil import atomic_write
 from ..sandbox import get_sandbox
 from ..spec.reader import MAX_SPEC_BYTES, read_text
-from .execute import run_module
+from .execute import Execution, run_module
 from .generate import backup_file, ensure_generated, inputs_hash, is_ours, load_manifest, run_agent, save_manifest
 from .layout import Layout
 from .report import Report
@@ -123,24 +123,25 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
     inputs = inputs_hash(analysis, data_json, agent)
     generated: dict[str, str] = {}
     usage: dict[str, dict[str, Any]] = {}
-    t0 = time.perf_counter()
-    modules = {}
-    for role, percent in (("optimizer", 15), ("simulator", 30)):
+    modules: dict[str, Path] = {}
+    files = {"optimizer": str(layout.module("optimizer")), "simulator": str(layout.module("simulator")),
+             "data": str(layout.data), "run": str(layout.run), "transcripts": str(layout.transcripts)}
+
+    async def generate(role: str, percent: int, schema: str = "") -> None:
         progress(f"{agent.name}: writing the {role}", percent)
-        say = _relay(progress, percent)
+        t0 = time.perf_counter()
         try:
             g = await ensure_generated(role, analysis, agent, layout, inputs, manifest,
-                                       settings.regenerate or role in settings.regenerate_roles, say)
+                                       settings.regenerate or role in settings.regenerate_roles,
+                                       _relay(progress, percent), schema=schema)
         finally:
             save_manifest(layout, manifest)
+        timings["generate"] = timings.get("generate", 0.0) + time.perf_counter() - t0
         generated[role] = g.state
         modules[role] = g.path
         findings.extend(g.findings)
         if g.usage:
             usage[role] = g.usage
-    timings["generate"] = time.perf_counter() - t0
-    files = {"optimizer": str(modules["optimizer"]), "simulator": str(modules["simulator"]),
-             "data": str(layout.data), "run": str(layout.run), "transcripts": str(layout.transcripts)}
 
     isolation = await asyncio.to_thread(sandbox.isolation)  # probes bubblewrap once per process
     if not isolation.startswith(("bubblewrap", "docker")):
@@ -149,11 +150,16 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
                                 None))
     common = dict(agent=agent.name, files=files, timings=timings, isolation=isolation, generated=generated,
                   expect=analysis.spec.front.values.get("expect"), usage=usage)
+    # The optimizer runs before the simulator is written: the simulator's author then learns the
+    # decisions' names and shapes (an interface, never the optimizer's code).
+    await generate("optimizer", 15)
+    opt = await _optimize(sandbox, analysis, settings, layout, modules, files, timings, progress)
+    await generate("simulator", 35, decision_schema((opt.payload or {}).get("decisions")))
     rounds = settings.repair_rounds if settings.repair_rounds is not None else (0 if agent.name == "formal" else 2)
     repairs: list[dict[str, Any]] = []
     round_no = 0
     while True:
-        r = await _execute_and_validate(sandbox, analysis, settings, layout, modules, files, timings, progress)
+        r = await _judge(opt, sandbox, analysis, settings, layout, modules, files, timings, progress)
         if not _repairable(r) or round_no >= rounds:
             break
         if not is_ours("optimizer", layout, manifest):
@@ -178,6 +184,7 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
             usage[f"repair-{round_no}"] = g.usage
         findings.extend(g.findings)
         repairs.append({"round": round_no, "evidence": evidence, "outcome": "repaired"})
+        opt = await _optimize(sandbox, analysis, settings, layout, modules, files, timings, progress)
     if repairs:
         common["repairs"] = repairs
     if r.validation is None:
@@ -224,9 +231,10 @@ def _truncate(decisions: Any, limit: int = 200) -> Any:
     return {k: (v[:limit] if isinstance(v, list) else v) for k, v in list(decisions.items())[:limit]}
 
 
-async def _execute_and_validate(sandbox: Any, analysis: Analysis, settings: Settings, layout: Layout,
-                                modules: dict[str, Path], files: dict[str, str], timings: dict[str, float],
-                                progress: Progress) -> _Round:
+async def _optimize(sandbox: Any, analysis: Analysis, settings: Settings, layout: Layout,
+                    modules: dict[str, Path], files: dict[str, str], timings: dict[str, float],
+                    progress: Progress) -> Execution:
+    """Run the optimizer in a fresh run folder; a crash or a missing solver is added as a finding."""
     title = analysis.spec.title_span
     if layout.run.exists():
         shutil.rmtree(layout.run)
@@ -235,13 +243,21 @@ async def _execute_and_validate(sandbox: Any, analysis: Analysis, settings: Sett
     t1 = time.perf_counter()
     opt = await run_module(sandbox, "optimizer", modules["optimizer"], layout.run, layout.data, settings, title)
     timings["optimizer"] = time.perf_counter() - t1
-    if opt.payload is None:
-        return _Round(opt, None, None)
-    if opt.payload.get("ok") is False:
+    if opt.payload is not None and opt.payload.get("ok") is False:
         unavailable = (opt.payload.get("error") or {}).get("type") == "SolverUnavailable"
         failed = (finding("NEMO309", opt.payload["error"]["message"], title) if unavailable
                   else error_finding("NEMO301", opt.payload, files["optimizer"], title))
-        return _Round(replace(opt, findings=tuple(opt.findings) + (failed,)), None, None)
+        return replace(opt, findings=tuple(opt.findings) + (failed,))
+    return opt
+
+
+async def _judge(opt: Execution, sandbox: Any, analysis: Analysis, settings: Settings, layout: Layout,
+                 modules: dict[str, Path], files: dict[str, str], timings: dict[str, float],
+                 progress: Progress) -> _Round:
+    """The simulator evaluates the optimizer's decisions, then the two are compared."""
+    if opt.payload is None or opt.payload.get("ok") is False:
+        return _Round(opt, None, None)
+    title = analysis.spec.title_span
     sim_payload = None
     decisions = opt.payload.get("decisions")
     sim_findings: tuple[Finding, ...] = ()
@@ -256,6 +272,22 @@ async def _execute_and_validate(sandbox: Any, analysis: Analysis, settings: Sett
     progress("comparing", 95)
     v = await asyncio.to_thread(validate, analysis, opt.payload, sim_payload, settings, files)
     return _Round(replace(opt, findings=tuple(opt.findings) + tuple(sim_findings)), sim_payload, v)
+
+
+def decision_schema(decisions: Any, rows: int = 3) -> str:
+    """The decisions' names and shapes for the simulator's author: keys kept, values hidden."""
+    if not isinstance(decisions, dict) or not decisions:
+        return ""
+    lines = []
+    for name, value in list(decisions.items())[:50]:
+        if isinstance(value, list):
+            shown = [[*row[:-1], "<number>"] for row in value[:rows] if isinstance(row, list) and row]
+            arity = len(value[0]) - 1 if value and isinstance(value[0], list) else 0
+            more = f", ... ({len(value)} entries)" if len(value) > rows else ""
+            lines.append(f"- `{name}`: indexed by {arity} key(s): {json.dumps(shown)[:-1]}{more}]")
+        else:
+            lines.append(f"- `{name}`: a single number")
+    return "\n".join(lines)
 
 
 def _finish(layout: Layout, report: Report, started: float) -> Report:

@@ -9,7 +9,7 @@ from tests.agents.model_server import Route, Step, text, tool
 
 ROOT = Path(__file__).resolve().parents[2]
 CANNED = Path(__file__).resolve().parent / "canned" / "furniture"
-EXAMPLE = ROOT / "examples" / "furniture.opt.md"
+EXAMPLE = ROOT / "examples" / "prose" / "furniture.opt.md"
 
 OPTIMIZER_PROMPT = "You are writing the optimizer"
 SIMULATOR_PROMPT = "You are writing a simulator"

@@ -209,3 +209,42 @@ def test_openhands_rejected_key_is_nemo505(tmp_path, model_server, openhands_rea
     spec = support.furniture(tmp_path, front("openhands", server.url + "/v1", None, timeout=180))
     rc, report = solve(spec)
     assert rc == 1 and "NEMO505" in codes(report), report["findings"]
+
+
+# --- confinement (bubblewrap around the agent's program) -----------------------------------------
+
+needs_bwrap = pytest.mark.skipif(not __import__("nemo_lsp.agents.confine", fromlist=["x"]).bwrap_path(),
+                                 reason="bubblewrap is not usable here: agents run with their tools' own limits")
+
+
+@needs_bwrap
+def test_the_simulators_author_cannot_read_the_optimizer_beside_the_spec(tmp_path, model_server, claude_bin):
+    peek = ("python3 -c \"import glob; print('SEEN:', glob.glob('" + str(tmp_path) + "/*.py'), "
+            "open('" + str(tmp_path / "furniture.optimizer.py") + "').read()[:40])\"")
+    routes = [Route(support.SIMULATOR_PROMPT, [tool("Bash", command=peek, description="look around"),
+                                               support.claude_write("furniture.simulator.py",
+                                                                    support.canned("simulator.py")),
+                                               text("done")])] + support.claude_routes()
+    server = model_server(routes)
+    spec = support.furniture(tmp_path, front("claude-code", server.url, claude_bin))
+    rc, report = solve(spec)
+    assert rc == 0, report["findings"]
+    results = "\n".join(r for i in range(len(server.requests)) for r in server.tool_results(i))
+    assert "No such file or directory" in results
+    assert "import pyomo" not in results and "build_model" not in results
+
+
+@needs_bwrap
+def test_python_run_by_the_agent_cannot_write_outside_its_workspace(tmp_path, model_server, claude_bin):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    write = f"python3 -c \"open('{outside / 'planted.py'}', 'w').write('x = 1')\""
+    routes = [Route(support.OPTIMIZER_PROMPT, [tool("Bash", command=write, description="plant a file"),
+                                               support.claude_write("furniture.optimizer.py",
+                                                                    support.canned("optimizer.py")),
+                                               text("done")])] + support.claude_routes()
+    server = model_server(routes)
+    spec = support.furniture(tmp_path, front("claude-code", server.url, claude_bin))
+    rc, report = solve(spec)
+    assert rc == 0, report["findings"]
+    assert not (outside / "planted.py").exists()
