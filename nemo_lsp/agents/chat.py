@@ -246,14 +246,20 @@ class ChatAgent:
             content = args.get("content")
             if not isinstance(content, str):
                 return "error: `content` must be text"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(content, encoding="utf-8")
+            except OSError as exc:  # a folder, a read-only file: the model's mistake, not the session's end
+                return f"error: cannot write {args.get('path')!r}: {exc.strerror or exc}"
             return f"wrote {len(content)} characters to {path.relative_to(task.workspace.resolve())}"
         if name == "read_file":
             path = self._path(args.get("path"), task, session)
             if path is None or not path.is_file():
                 return f"error: {args.get('path')!r} is not a file in the workspace"
-            return path.read_text(encoding="utf-8", errors="replace")[:MAX_TOOL_OUTPUT]
+            try:
+                return path.read_text(encoding="utf-8", errors="replace")[:MAX_TOOL_OUTPUT]
+            except OSError as exc:
+                return f"error: cannot read {args.get('path')!r}: {exc.strerror or exc}"
         if name == "run_python":
             path = self._path(args.get("file"), task, session)
             if path is None or not path.is_file():

@@ -86,7 +86,7 @@ async def run_program(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str],
 
     readers = asyncio.gather(_drain(proc.stdout, line, bytearray()), _drain(proc.stderr, None, err_tail))
     timed_out = False
-    waiter = asyncio.ensure_future(proc.wait())
+    waiter = asyncio.ensure_future(_exited(proc))
     stopper = asyncio.ensure_future(stopped.wait())
     try:
         done, _ = await asyncio.wait({waiter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
@@ -112,13 +112,20 @@ async def run_program(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str],
                           timed_out=timed_out)
 
 
+async def _exited(proc: asyncio.subprocess.Process) -> None:
+    """The program itself has exited. Not `proc.wait()`: that also waits for the pipes to close, and a
+    child the agent left in the background (a shell, a server) holds them open until the deadline."""
+    while proc.returncode is None:
+        await asyncio.sleep(0.05)
+
+
 async def _stop(proc: asyncio.subprocess.Process) -> None:
     _killpg(proc.pid, signal.SIGTERM)
     try:
-        await asyncio.wait_for(proc.wait(), _TERM_GRACE)
+        await asyncio.wait_for(_exited(proc), _TERM_GRACE)
     except asyncio.TimeoutError:
         _killpg(proc.pid, signal.SIGKILL)
         try:
-            await asyncio.wait_for(proc.wait(), _TERM_GRACE)
+            await asyncio.wait_for(_exited(proc), _TERM_GRACE)
         except asyncio.TimeoutError:
             pass

@@ -793,7 +793,8 @@ def test_unknown_model_section_is_nemo121_at_its_key() -> None:
 def test_every_example_analyzes_without_errors(path: Path) -> None:
     a = analyze(path.read_text(encoding="utf-8"))
     assert [f for f in a.findings if f.is_error] == []
-    assert a.model is not None and a.model.objective is not None
+    if "prose" not in path.parts:  # examples/prose/ is for the coding agents: no model block
+        assert a.model is not None and a.model.objective is not None
 
 
 def test_editing_a_divisor_value_to_zero_is_found_even_after_the_model_was_checked() -> None:

@@ -9,7 +9,7 @@
  * the server would report them as unknown.
  */
 
-export type SettingType = 'string' | 'number' | 'integer' | 'boolean';
+export type SettingType = 'string' | 'number' | 'integer' | 'boolean' | 'object';
 
 export interface ServerSetting {
   /** Key under `nemo.` in VS Code and in the server's settings object (camelCase). */
@@ -33,7 +33,12 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
   { key: 'lintDelayMs', type: 'integer', nonNegative: true },
   { key: 'watchFiles', type: 'boolean' },
   { key: 'lintBudget', type: 'integer', positive: true },
+  { key: 'agentOptions', type: 'object' },
+  { key: 'repairRounds', type: 'integer', nonNegative: true },
 ];
+
+/** A value sent to the server (agentOptions is an object of strings and numbers). */
+export type SettingValue = string | number | boolean | Record<string, unknown>;
 
 /** The shape of `WorkspaceConfiguration.inspect()` that matters here. */
 export interface Inspection<T = unknown> {
@@ -47,7 +52,7 @@ export type Inspect = (key: string) => Inspection | undefined;
 
 export interface ServerSettingsResult {
   /** The object sent to the server, `{ nemo: { ... } }`. */
-  settings: { nemo: Record<string, string | number | boolean> };
+  settings: { nemo: Record<string, SettingValue> };
   /** One message per ignored value (wrong type or range). */
   problems: string[];
 }
@@ -71,6 +76,8 @@ function check(s: ServerSetting, value: unknown): string | undefined {
       return typeof value === 'string' ? undefined : 'a string';
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'true or false';
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value) ? undefined : 'an object';
     case 'number':
     case 'integer': {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -92,7 +99,7 @@ function check(s: ServerSetting, value: unknown): string | undefined {
 
 /** Build the server's settings from what the user set. */
 export function serverSettings(inspect: Inspect): ServerSettingsResult {
-  const nemo: Record<string, string | number | boolean> = {};
+  const nemo: Record<string, SettingValue> = {};
   const problems: string[] = [];
   for (const s of SERVER_SETTINGS) {
     let value = explicitValue(inspect(s.key));
@@ -110,7 +117,7 @@ export function serverSettings(inspect: Inspect): ServerSettingsResult {
       problems.push(`nemo.${s.key} must be ${wanted} (got ${JSON.stringify(value)}); not sent to the server`);
       continue;
     }
-    nemo[s.key] = value as string | number | boolean;
+    nemo[s.key] = value as SettingValue;
   }
   return { settings: { nemo }, problems };
 }

@@ -107,3 +107,11 @@ test('explicitValue ignores defaults and keeps falsy values the user set', () =>
   assert.equal(explicitValue({ globalValue: 0 }), 0);
   assert.equal(explicitValue({ workspaceValue: false, globalValue: true }), false);
 });
+
+test('agentOptions is sent as an object and anything else is refused', () => {
+  const ok = serverSettings(inspectFrom({ agentOptions: { globalValue: { model: 'm', timeout: 60 } }, repairRounds: { globalValue: 0 } }));
+  assert.deepEqual(ok.settings.nemo, { agentOptions: { model: 'm', timeout: 60 }, repairRounds: 0 });
+  const bad = serverSettings(inspectFrom({ agentOptions: { globalValue: 'model=m' } }));
+  assert.deepEqual(bad.settings.nemo, {});
+  assert.match(bad.problems.join('\n'), /nemo\.agentOptions must be an object/);
+});
