@@ -143,7 +143,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
                      "timeout": args.agent_timeout, "max_turns": args.max_turns}
     overrides = {"agent": args.agent, "time_limit": args.time_limit, "memory_limit": args.memory_limit,
                  "regenerate": True if args.regenerate else None, "sandbox": args.sandbox,
-                 "repair_rounds": args.repair_rounds,
+                 "repair_rounds": args.repair_rounds, "autonomous": True if args.autonomous else None,
                  "agent_options": {k: v for k, v in agent_options.items() if v is not None} or None}
     show = _progress(sys.stderr.isatty() and not args.json)
     report = asyncio.run(run(Path(args.file), overrides=overrides, progress=show,
@@ -154,6 +154,52 @@ def cmd_solve(args: argparse.Namespace) -> int:
     else:
         print_report(report, sys.stdout, args.all, args.rows)
     return report.exit_code
+
+
+def cmd_consolidate(args: argparse.Namespace) -> int:
+    """Ask an agent for a model block, its assumptions and its questions; --write puts them in the spec."""
+    from .analysis import analyze
+    from .engine.consolidate import accept, consolidate, note_findings
+    from .engine.run import resolve_settings
+    from .engine.settings import Settings
+    from .findings import StageError
+    from .spec.reader import read_text
+
+    spec = Path(args.file)
+    text, problems = read_text(spec, args.max_spec_bytes)
+    path = _display_path(spec)
+    if text is None:
+        for f in problems:
+            print(format_finding(f, path))
+        return 1
+    analysis = analyze(text)
+    agent_options = {"model": args.model, "base_url": args.base_url, "api_key_env": args.api_key_env,
+                     "timeout": args.agent_timeout, "max_turns": args.max_turns}
+    settings = resolve_settings(analysis, Settings(), {
+        "agent": args.agent, "agent_options": {k: v for k, v in agent_options.items() if v is not None} or None})
+    try:
+        c = asyncio.run(consolidate(spec, analysis, settings, _progress(sys.stderr.isatty() and not args.json),
+                                    use_cache=not args.fresh))
+    except StageError as exc:
+        for f in exc.findings:
+            print(format_finding(f, path))
+        return 1
+    if args.json:
+        json.dump(c.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        if c.block:
+            print(f"{path}: model block proposed by {c.agent}:\n")
+            print(c.block)
+        for f in list(c.findings) + note_findings(c):
+            print(format_finding(f, path))
+    if not c.ok:
+        return 1
+    if args.write:
+        accept(spec, text, c)
+        print(f"{path}: model block and {len(c.assumptions)} assumption(s) written; the old text is backed up "
+              "under .nemo/")
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -247,6 +293,13 @@ def agent_availability() -> list[tuple[str, bool, str]]:
     return rows
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """`nemo bench ...`: the benchmark harness parses its own arguments (nemo_lsp/bench/cli.py)."""
+    from .bench.cli import main as bench_main
+
+    return bench_main(args.args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .spec.reader import MAX_SPEC_BYTES
 
@@ -264,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--api-key-env", help="environment variable holding the API key (agent_options.api_key_env)")
     s.add_argument("--agent-timeout", type=float, help="seconds one agent session may take (default 900)")
     s.add_argument("--max-turns", type=int, help="model turns one agent session may take (default 40)")
+    s.add_argument("--autonomous", action="store_true",
+                   help="for a prose-only spec: consolidate it into a model block first, accepting the agent's "
+                        "assumptions (the spec file is not changed)")
     s.add_argument("--repair-rounds", type=int,
                    help="repair rounds after a rejected answer (default 2 for coding agents, 0 for formal)")
     s.add_argument("--sandbox", help="where generated code runs (default: local)")
@@ -275,6 +331,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rows", type=int, default=50, help="decision rows to print (0: all; default 50)")
     s.add_argument("--max-spec-bytes", type=int, default=MAX_SPEC_BYTES, help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_solve)
+
+    k = sub.add_parser("consolidate", help="ask a coding agent for the spec's model block, assumptions and questions")
+    k.add_argument("file")
+    k.add_argument("--agent", help="coding agent (default: the spec's `agent:`)")
+    k.add_argument("--model")
+    k.add_argument("--base-url")
+    k.add_argument("--api-key-env")
+    k.add_argument("--agent-timeout", type=float)
+    k.add_argument("--max-turns", type=int)
+    k.add_argument("--write", action="store_true",
+                   help="insert the block and an `## Assumptions` section into the spec (backed up first)")
+    k.add_argument("--fresh", action="store_true", help="ask again even if a proposal for this text is cached")
+    k.add_argument("--json", action="store_true")
+    k.add_argument("--max-spec-bytes", type=int, default=MAX_SPEC_BYTES, help=argparse.SUPPRESS)
+    k.set_defaults(func=cmd_consolidate)
 
     c = sub.add_parser("check", help="parse and lint a spec without running anything")
     c.add_argument("file")
@@ -295,11 +366,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("doctor", help="show versions, solvers and sandbox isolation on this machine")
     d.set_defaults(func=cmd_doctor)
+
+    b = sub.add_parser("bench", add_help=False, help="run benchmark problems through the pipeline and score them; "
+                       "`nemo bench report DIR` re-scores a stored run (`nemo bench --help`)")
+    b.add_argument("args", nargs=argparse.REMAINDER)
+    b.set_defaults(func=cmd_bench)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # `nemo bench` parses its own options (argparse's REMAINDER would not pass `--help` or a leading option on)
+    args = (argparse.Namespace(func=cmd_bench, args=argv[1:]) if argv[:1] == ["bench"]
+            else build_parser().parse_args(argv))
     try:
         return args.func(args)
     except BrokenPipeError:

@@ -29,6 +29,10 @@ class Severity(enum.IntEnum):
     def label(self) -> str:
         return self.name.lower()
 
+    @classmethod
+    def from_label(cls, label: Any) -> Severity | None:
+        return next((s for s in cls if s.label == label), None)
+
 
 @dataclass(frozen=True, order=True)
 class Span:
@@ -54,6 +58,16 @@ class Span:
 
     def to_json(self) -> dict[str, int]:
         return {"line": self.line, "col": self.col, "end_line": self.end_line, "end_col": self.end_col}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Span | None:
+        """The inverse of `to_json`; None for anything but four non-negative integers."""
+        if not isinstance(data, dict):
+            return None
+        values = [data.get(k) for k in ("line", "col", "end_line", "end_col")]
+        if not all(type(v) is int and v >= 0 for v in values):
+            return None
+        return cls(*values)
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,9 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "NEMO201": (Severity.ERROR, "agent cannot work on this spec"),
     "NEMO202": (Severity.WARNING, "generated file was edited by the user and is kept"),
     "NEMO203": (Severity.ERROR, "generated module is broken"),
+    "NEMO204": (Severity.ERROR, "proposed model block does not check"),
+    "NEMO205": (Severity.INFO, "assumption made by the agent"),
+    "NEMO206": (Severity.INFO, "question from the agent"),
     # 3xx: execution
     "NEMO301": (Severity.ERROR, "optimizer raised an error"),
     "NEMO302": (Severity.ERROR, "simulator raised an error"),
@@ -129,6 +146,7 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "NEMO509": (Severity.WARNING, "agent reached outside its workspace"),
     "NEMO510": (Severity.ERROR, "agent ran out of turns"),
     "NEMO511": (Severity.ERROR, "model API unreachable"),
+    "NEMO520": (Severity.ERROR, "cannot write the run's files"),
     "NEMO590": (Severity.ERROR, "internal error"),
 }
 
@@ -167,6 +185,32 @@ class Finding:
                         for r in self.related],
             "data": self.data,
         }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Finding | None:
+        """The inverse of `to_json` (as read back from JSON); None for anything malformed, never an
+        exception: a stored report may have been edited or truncated."""
+        if not isinstance(data, dict):
+            return None
+        code, message, severity = data.get("code"), data.get("message"), Severity.from_label(data.get("severity"))
+        if not (isinstance(code, str) and code and isinstance(message, str) and severity is not None):
+            return None
+        span = None
+        if data.get("span") is not None:
+            span = Span.from_json(data["span"])
+            if span is None:
+                return None
+        fixes, related, extra = data.get("fixes", []), data.get("related", []), data.get("data", {})
+        if not (isinstance(fixes, list) and all(isinstance(x, str) for x in fixes)
+                and isinstance(related, list) and isinstance(extra, dict)):
+            return None
+        places = []
+        for r in related:
+            where = Span.from_json(r.get("span")) if isinstance(r, dict) else None
+            if where is None or not isinstance(r.get("path"), str) or not isinstance(r.get("message"), str):
+                return None
+            places.append(Related(r["path"], where, r["message"]))
+        return cls(code, message, span, severity, tuple(fixes), tuple(places), extra)
 
 
 def finding(code: str, message: str, span: Span | None = None, *, severity: Severity | None = None,

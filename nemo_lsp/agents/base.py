@@ -16,12 +16,14 @@ from ..analysis import Analysis
 from ..findings import Finding
 from .options import AgentOptions
 
-ROLES = ("optimizer", "simulator", "repair")
-"""`repair` rewrites the optimizer with the simulator's evidence; it writes the optimizer's file."""
+ROLES = ("optimizer", "simulator", "repair", "consolidate")
+"""`repair` rewrites the optimizer with the simulator's evidence; it writes the optimizer's file.
+`consolidate` writes a model block (NAME.model.md) and assumptions.json, not code."""
 CONTRACT = {
     "optimizer": ("build_model", "solve"),
     "simulator": ("simulate",),
     "repair": ("build_model", "solve"),
+    "consolidate": (),
 }
 """Functions each role's module must define (the optimizer needs one of the two)."""
 

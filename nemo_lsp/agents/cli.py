@@ -27,7 +27,7 @@ from .process import ProcessOutcome, run_program
 from .session import Session
 
 PROMPT_TEMPLATES = ("agents/contract.md.j2", "agents/optimizer.md.j2", "agents/simulator.md.j2",
-                    "agents/repair.md.j2")
+                    "agents/repair.md.j2", "agents/consolidate.md.j2")
 
 
 def base_environment(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -124,7 +124,8 @@ class ProgramAgent:
         bw = confine.bwrap_path() if os.environ.get("NEMO_AGENT_CONFINE", "1") != "0" else None
         if bw is None:
             return argv
-        readable = [*map(Path, python_paths()), *confine.program_roots(exe), *self.extra_readable(task)]
+        readable = [*map(Path, python_paths()), *confine.program_roots(exe), Path(os.path.realpath(exe)),
+                    *self.extra_readable(task)]
         return confine.confine_argv(bw, argv, workspace=task.workspace, hidden=[Path.home(), task.spec_path.parent],
                                     readable=readable, writable=[home, *self.extra_writable(task)])
 

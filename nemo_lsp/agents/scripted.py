@@ -1,7 +1,8 @@
 """`scripted`: replays canned modules from a folder, for tests and for offline replays of stored runs.
 
 The folder (`NEMO_SCRIPTED_DIR`, or agent_options.base_url as a path) holds, per role,
-`ROLE.py` (e.g. `optimizer.py`, `simulator.py`, `repair-1.py` for the first repair round) and
+`ROLE.py` (e.g. `optimizer.py`, `simulator.py`, `repair-1.py` for the first repair round;
+`consolidate.md` and `assumptions.json` for consolidation) and
 optionally `ROLE.error` whose text makes the session fail with that message. A subfolder named
 after the spec (`diet/optimizer.py`) takes precedence, so one folder can serve many specs. A canned
 module that is a symbolic link is replayed as that link (what an agent that planted one would leave).
@@ -75,6 +76,8 @@ class ScriptedAgent:
             assert failure is not None
             return AgentResult(transcript=text, findings=(to_finding(
                 failure, agent=self.name, role=task.role, where=where, timeout=0, endpoint=None, key_env=None),))
+        if task.role == "consolidate":
+            return self._consolidate(spec, task)
         source = self._find(spec, f"{stem}.py")
         if source is None:
             return AgentResult(transcript=f"scripted: no {stem}.py in {self.folder}\n")
@@ -86,3 +89,14 @@ class ScriptedAgent:
             written.write_bytes(source.read_bytes())
         return AgentResult(transcript=f"scripted: copied {source} to {task.target}\n--- prompt ---\n{task.prompt}\n",
                            details={"source": str(source)})
+
+    def _consolidate(self, spec: str, task: AgentTask) -> AgentResult:
+        """Canned `consolidate.md` (the model block) and `assumptions.json`."""
+        copied = []
+        for name, target in (("consolidate.md", task.target), ("assumptions.json", "assumptions.json")):
+            source = self._find(spec, name)
+            if source is not None:
+                (task.workspace / target).write_bytes(source.read_bytes())
+                copied.append(name)
+        return AgentResult(transcript=f"scripted: copied {', '.join(copied) or 'nothing'}\n--- prompt ---\n"
+                                      f"{task.prompt}\n")

@@ -80,7 +80,7 @@ def backup_file(path: Path, folder: Path) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     n = 0
     while True:
-        candidate = folder / f"{path.stem}.{stamp}{f'-{n}' if n else ''}.py"
+        candidate = folder / f"{path.stem}.{stamp}{f'-{n}' if n else ''}{path.suffix or '.py'}"
         try:
             with open(candidate, "xb") as fh:
                 fh.write(path.read_bytes())

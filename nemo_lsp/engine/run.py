@@ -7,6 +7,7 @@ raise `StageError` carrying findings; this module is the one place that turns th
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import shutil
 import time
@@ -18,11 +19,12 @@ from typing import Any
 
 from ..agents import get_agent
 from ..analysis import Analysis, analyze
-from ..findings import Finding, StageError, finding, has_errors
+from ..findings import Finding, Span, StageError, finding, has_errors
 from .. import jsonio
 from ..fsutil import atomic_write
 from ..sandbox import get_sandbox
 from ..spec.reader import MAX_SPEC_BYTES, read_text
+from .consolidate import consolidate, insert_block, note_findings, with_assumptions
 from .execute import Execution, run_module
 from .generate import backup_file, ensure_generated, inputs_hash, is_ours, load_manifest, run_agent, save_manifest
 from .layout import Layout
@@ -63,22 +65,77 @@ async def run(spec_path: Path, *, base: Settings | None = None, overrides: dict[
         return Report(str(spec_path), "not_run", tuple(findings), timings=timings)
     settings = resolve_settings(analysis, base or Settings(), overrides)
     try:
+        if analysis.model is None and settings.autonomous and settings.agent not in (None, "formal"):
+            return await _autonomous(spec_path, analysis, settings, findings, timings, progress, started)
         return await _pipeline(spec_path, analysis, settings, findings, timings, progress, started)
     except StageError as exc:
         return Report(str(spec_path), "not_run", tuple(findings) + exc.findings, timings=timings)
     except OSError as exc:
-        where = analysis.spec.title_span
-        return Report(str(spec_path), "not_run", tuple(findings) + (finding(
-            "NEMO100", f"cannot write next to the spec: {exc.strerror or exc} ({exc.filename})", where),),
-            timings=timings)
+        return Report(str(spec_path), "not_run", tuple(findings) + (write_failure(exc, spec_path,
+                                                                                  analysis.spec.title_span),),
+                      timings=timings)
     except Exception as exc:  # noqa: BLE001 - one place turns our own bugs into a report, not a crash
         return Report(str(spec_path), "error", tuple(findings) + (finding(
             "NEMO590", f"internal error: {type(exc).__name__}: {exc}. Please report it.",
             analysis.spec.title_span, data={"traceback": traceback.format_exc()}),), timings=timings)
 
 
+async def _autonomous(spec_path: Path, analysis: Analysis, settings: Settings, findings: list[Finding],
+                      timings: dict[str, float], progress: Progress, started: float) -> Report:
+    """Consolidate a prose-only spec (accepting the agent's assumptions), then run on the result.
+
+    The user's file is not touched: the consolidated spec is `.nemo/NAME/consolidated.opt.md`, and
+    findings about its model lines point at the spec's title with that file's line in the message.
+    """
+    t0 = time.perf_counter()
+    c = await consolidate(spec_path, analysis, settings, progress)
+    timings["consolidate"] = time.perf_counter() - t0
+    if not c.ok:
+        raise StageError(*c.findings)
+    text = with_assumptions(insert_block(analysis.spec.text, c.block or ""), [a.text for a in c.assumptions])
+    layout = Layout(spec_path)
+    consolidated = layout.root / "consolidated.opt.md"
+    atomic_write(consolidated, text)
+    findings.extend(f for f in c.findings if not f.is_error)
+    findings.extend(note_findings(c))
+    full = await asyncio.to_thread(analyze, text)
+    if has_errors(full.findings):
+        raise StageError(*[f for f in full.findings if f.is_error])
+    report = await _pipeline(spec_path, full, settings, findings, timings, progress, started)
+    moved = tuple(_outside_to_title(f, len(analysis.spec.lines), analysis.spec.title_span, consolidated)
+                  for f in report.findings)
+    files = {**report.files, "consolidated": str(consolidated)}
+    usage = {"consolidate": c.usage, **report.usage} if c.usage else report.usage
+    return await asyncio.to_thread(_finish, layout, replace(report, findings=moved, files=files, usage=usage),
+                                   started)
+
+
+def _outside_to_title(f: Finding, lines: int, title: Span, consolidated: Path) -> Finding:
+    """A finding on a line the user's file does not have (the consolidated block) moves to the title."""
+    if f.span is None or f.span.line < lines:
+        return f
+    return replace(f, span=title, message=f"{f.message} (in the consolidated model, "
+                                          f"{consolidated.name}:{f.span.line + 1})")
+
+
+_WRITE_ADVICE = {errno.ENOSPC: "the disk is full: free some space and save again",
+                 errno.EDQUOT: "the disk quota is used up: free some space and save again",
+                 errno.EROFS: "the folder is on a read-only file system: move the spec to a writable folder",
+                 errno.EACCES: "no permission to write there: check the folder's owner and permissions",
+                 errno.EPERM: "no permission to write there: check the folder's owner and permissions"}
+
+
+def write_failure(exc: OSError, spec_path: Path, where: Span) -> Finding:
+    """NEMO520: what could not be written, where, and what to do about it."""
+    place = exc.filename or Layout(spec_path).root
+    advice = _WRITE_ADVICE.get(exc.errno or 0, "check the folder")
+    return finding("NEMO520", f"cannot write the run's files ({place}): {exc.strerror or exc}; {advice}", where,
+                   data={"errno": exc.errno, "path": str(place)})
+
+
 def choose_agent(analysis: Analysis, settings: Settings) -> str:
-    """Front matter `agent:` (already folded into settings), then the caller's setting, then auto."""
+    """The caller's override, then front matter `agent:`, then the editor/pyproject setting (all folded
+    into settings in that order of precedence), then auto: `formal` when there is a model block."""
     if settings.agent:
         return settings.agent
     if analysis.model is not None:
@@ -149,17 +206,18 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
                                 "bubblewrap (`apt-get install bubblewrap`) to cut its network and hide your files.",
                                 None))
     common = dict(agent=agent.name, files=files, timings=timings, isolation=isolation, generated=generated,
-                  expect=analysis.spec.front.values.get("expect"), usage=usage)
+                  expect=analysis.spec.front.values.get("expect"), usage=usage, spec_sha256=analysis.spec.sha256)
     # The optimizer runs before the simulator is written: the simulator's author then learns the
     # decisions' names and shapes (an interface, never the optimizer's code).
-    await generate("optimizer", 15)
-    opt = await _optimize(sandbox, analysis, settings, layout, modules, files, timings, progress)
-    await generate("simulator", 35, decision_schema((opt.payload or {}).get("decisions")))
+    await generate("optimizer", 10)
+    opt = await _optimize(sandbox, analysis, settings, layout, modules, files, timings, progress, 30)
+    await generate("simulator", 50, decision_schema((opt.payload or {}).get("decisions")))
     rounds = settings.repair_rounds if settings.repair_rounds is not None else (0 if agent.name == "formal" else 2)
     repairs: list[dict[str, Any]] = []
     round_no = 0
     while True:
-        r = await _judge(opt, sandbox, analysis, settings, layout, modules, files, timings, progress)
+        r = await _judge(opt, sandbox, analysis, settings, layout, modules, files, timings, progress,
+                         repaired=round_no > 0)
         if not _repairable(r) or round_no >= rounds:
             break
         if not is_ours("optimizer", layout, manifest):
@@ -168,9 +226,9 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
             backup_file(layout.module("optimizer"), layout.backups)
         round_no += 1
         evidence = _evidence(r)
-        progress(f"{agent.name}: repair round {round_no} of {rounds}", 40)
+        progress(f"{agent.name}: repair round {round_no} of {rounds}", 80)
         try:
-            g = await run_agent("repair", analysis, agent, layout, inputs, manifest, _relay(progress, 40),
+            g = await run_agent("repair", analysis, agent, layout, inputs, manifest, _relay(progress, 80),
                                 evidence=evidence, round=round_no)
         except StageError as exc:
             repairs.append({"round": round_no, "evidence": evidence, "outcome": "agent failed",
@@ -184,7 +242,7 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
             usage[f"repair-{round_no}"] = g.usage
         findings.extend(g.findings)
         repairs.append({"round": round_no, "evidence": evidence, "outcome": "repaired"})
-        opt = await _optimize(sandbox, analysis, settings, layout, modules, files, timings, progress)
+        opt = await _optimize(sandbox, analysis, settings, layout, modules, files, timings, progress, 85)
     if repairs:
         common["repairs"] = repairs
     if r.validation is None:
@@ -233,13 +291,13 @@ def _truncate(decisions: Any, limit: int = 200) -> Any:
 
 async def _optimize(sandbox: Any, analysis: Analysis, settings: Settings, layout: Layout,
                     modules: dict[str, Path], files: dict[str, str], timings: dict[str, float],
-                    progress: Progress) -> Execution:
+                    progress: Progress, percent: int) -> Execution:
     """Run the optimizer in a fresh run folder; a crash or a missing solver is added as a finding."""
     title = analysis.spec.title_span
     if layout.run.exists():
         shutil.rmtree(layout.run)
     layout.run.mkdir(parents=True)
-    progress("solving (optimizer in the sandbox)", 45)
+    progress("solving (optimizer in the sandbox)", percent)
     t1 = time.perf_counter()
     opt = await run_module(sandbox, "optimizer", modules["optimizer"], layout.run, layout.data, settings, title)
     timings["optimizer"] = time.perf_counter() - t1
@@ -253,7 +311,7 @@ async def _optimize(sandbox: Any, analysis: Analysis, settings: Settings, layout
 
 async def _judge(opt: Execution, sandbox: Any, analysis: Analysis, settings: Settings, layout: Layout,
                  modules: dict[str, Path], files: dict[str, str], timings: dict[str, float],
-                 progress: Progress) -> _Round:
+                 progress: Progress, repaired: bool = False) -> _Round:
     """The simulator evaluates the optimizer's decisions, then the two are compared."""
     if opt.payload is None or opt.payload.get("ok") is False:
         return _Round(opt, None, None)
@@ -262,7 +320,7 @@ async def _judge(opt: Execution, sandbox: Any, analysis: Analysis, settings: Set
     decisions = opt.payload.get("decisions")
     sim_findings: tuple[Finding, ...] = ()
     if decisions is not None and opt.payload.get("status") not in ("infeasible", "unbounded"):
-        progress("validating (simulator judges the decisions)", 75)
+        progress("validating (simulator judges the decisions)", 90 if repaired else 75)
         t2 = time.perf_counter()
         sim = await run_module(sandbox, "simulator", modules["simulator"], layout.run, layout.data, settings,
                                title, decisions=decisions)

@@ -164,8 +164,9 @@ def _fmt(v: float) -> str:
 
 
 def lenses(uri: str, analysis: Analysis, report: Report | None, running: bool,
-           icons: bool = False) -> list[types.CodeLens]:
-    """`icons`: the client renders VS Code's `$(name)` icon syntax (others would show it literally)."""
+           icons: bool = False, restored: bool = False) -> list[types.CodeLens]:
+    """`icons`: the client renders VS Code's `$(name)` icon syntax (others would show it literally).
+    `restored`: the report was read back from disk, not made in this session (`validated (last run)`)."""
     title = analysis.spec.title_span
     busy = "$(sync~spin) solving..." if icons else "solving..."
     out = [types.CodeLens(range=_range(title), command=types.Command(
@@ -175,8 +176,9 @@ def lenses(uri: str, analysis: Analysis, report: Report | None, running: bool,
         parts = [sol.status if sol else report.outcome]
         if sol is not None and sol.objective is not None:
             parts.append(f"objective {_fmt(sol.objective)}")
-        parts.append({"validated": "validated", "expected": "as expected", "rejected": "rejected"}.get(
-            report.outcome, report.outcome.replace("_", " ")))
+        verdict = {"validated": "validated", "expected": "as expected", "rejected": "rejected"}.get(
+            report.outcome, report.outcome.replace("_", " "))
+        parts.append(f"{verdict} (last run)" if restored else verdict)
         if "total" in report.timings:
             parts.append(f"{report.timings['total']:.1f} s")
         out.append(types.CodeLens(range=_range(title), command=types.Command(

@@ -22,8 +22,9 @@ from pygls.uris import to_fs_path
 
 from .. import __version__
 from ..analysis import analyze
-from ..engine import run as run_engine
+from ..engine import Report, run as run_engine
 from ..engine.layout import Layout
+from ..engine.report import load_report
 from ..findings import Finding
 from . import actions, completion, hover, settings as server_settings, symbols
 from .convert import from_position, to_diagnostic, to_range
@@ -120,12 +121,25 @@ class NemoServer(LanguageServer):
         if text is None:
             return
         budget = self.settings.lint_budget
-        analysis = await asyncio.to_thread(analyze, text, budget)
+        st = self.state(uri)
+        restore = st.restore_pending and st.report is None and st.path is not None
+        # The first lint of an opened document also reads the last run's stored report (in its own
+        # thread): both are published together, so the lint never flashes without the run's findings.
+        analysis, stored = await asyncio.gather(
+            asyncio.to_thread(analyze, text, budget),
+            asyncio.to_thread(stored_report, st.path, text) if restore and st.path else _none())
         if self.text(uri) != text:
-            return  # a newer edit arrived while linting; its own lint will publish
+            return  # a newer edit arrived while linting; its own lint will publish (and restore)
         st = self.state(uri)
         st.analysis, st.lint_text, st.lint = analysis, text, list(analysis.findings)
+        restored = restore and st.restore_pending and st.report is None and stored is not None
+        if restored:
+            st.set_run(stored, restored=True)  # shown and kept exactly as a run of this session
+        elif restore:
+            st.restore_pending = False
         self.publish(uri)
+        if restored:
+            self._refresh_lenses()
 
     def publish(self, uri: str) -> None:
         st = self.state(uri)
@@ -216,6 +230,21 @@ class NemoServer(LanguageServer):
             self.message(p)
 
 
+async def _none() -> None:
+    return None
+
+
+def stored_report(spec: Path, text: str) -> Report | None:
+    """The last run's report stored beside the spec, when it was made from this very text.
+
+    A report whose recorded spec hash differs (the spec changed since, or the run used unsaved
+    text), one without a hash, and a missing, unreadable or malformed file all give None, silently:
+    nothing stale is ever shown, and a broken `.nemo/` file never turns into error messages.
+    """
+    report = load_report(Layout(spec).report)
+    return report if report is not None and report.describes(text) else None
+
+
 def _warm_up(ls: NemoServer) -> None:
     from ..agents import get_agent
     from ..resources import environment
@@ -273,8 +302,13 @@ def did_change_configuration(ls: NemoServer, params: types.DidChangeConfiguratio
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: NemoServer, params: types.DidOpenTextDocumentParams) -> None:
-    if _spec(params.text_document.uri):
-        ls.schedule_lint(params.text_document.uri)
+    uri = params.text_document.uri
+    if _spec(uri):
+        st = ls.state(uri)
+        # After a restart (or a close), the last run's results come back from `.nemo/NAME/report.json`
+        # with the first lint, when that report was made from the text just opened.
+        st.restore_pending = st.report is None
+        ls.schedule_lint(uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -340,7 +374,7 @@ def code_lens(ls: NemoServer, params: types.CodeLensParams) -> list[types.CodeLe
         return None
     return actions.lenses(params.text_document.uri, analysis, st.report,
                           ls.scheduler.running(params.text_document.uri, "run"),
-                          icons="code" in ls.client_name.lower())
+                          icons="code" in ls.client_name.lower(), restored=st.restored)
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
@@ -427,6 +461,11 @@ def _repair(ls: NemoServer, role: str, args: Any) -> dict[str, Any]:
         msg = (f"repairing the {role} needs a coding agent. The offline `formal` agent compiles the model block "
                "and cannot repair code: set `agent:` in the front matter or the `nemo.agent` setting "
                "(claude-code, codex, openhands, chat), or use \"Regenerate\" to start from the model again.")
+        ls.message(msg, types.MessageType.Info)
+        return {"started": False, "reason": msg}
+    report = getattr(st, "report", None) if st else None
+    if report is not None and report.outcome in ("validated", "expected"):
+        msg = f"nothing to repair: the last run with the `{agent}` agent was {report.outcome}"
         ls.message(msg, types.MessageType.Info)
         return {"started": False, "reason": msg}
     if role == "optimizer":

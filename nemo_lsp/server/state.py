@@ -1,7 +1,9 @@
 """What the server knows about each spec: the last lint, the last run, and their findings by id.
 
 Lint and run findings are kept apart and merged only when published, so typing re-lints without
-erasing the last run's findings; a new run replaces them.
+erasing the last run's findings; a new run replaces them. The run may also be one restored from its
+stored report when the document was opened (`restored`): it is shown and kept exactly like a run
+made in this session.
 """
 
 from __future__ import annotations
@@ -29,10 +31,14 @@ class DocState:
     generation: int = 0
     """Bumped on every publish so finding ids from older diagnostics are recognisably stale."""
     findings: dict[str, Finding] = field(default_factory=dict)
+    restored: bool = False
+    """The report was read back from `.nemo/NAME/report.json`, not made by a run in this session."""
+    restore_pending: bool = False
+    """Opened with no run in memory: the next lint looks for a stored report of the same text."""
 
-    def set_run(self, report: Report) -> None:
+    def set_run(self, report: Report, restored: bool = False) -> None:
         """Keep a run's own findings; its NEMO1xx copies of the lint are dropped (the lint has them)."""
-        self.report = report
+        self.report, self.restored, self.restore_pending = report, restored, False
         self.run = [f for f in report.findings if not f.code.startswith("NEMO1")]
 
     def follow_edit(self, start_line: int, end_line: int, new_text: str) -> None:

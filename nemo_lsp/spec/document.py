@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,13 @@ from .yamlnodes import YNode
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+def text_sha256(text: str) -> str:
+    """The identity of a spec's text as the reader sees it (no BOM, line endings normalized): a run
+    records it in its report, and the language server restores that report only for the same text."""
+    normalized = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @functools.lru_cache(maxsize=65536)
@@ -150,6 +158,10 @@ class Spec:
     findings: tuple[Finding, ...] = field(default=())
     uncaptioned: tuple[Span, ...] = ()
     """Markdown tables without a `Table: NAME` caption (the model cannot refer to them)."""
+
+    @property
+    def sha256(self) -> str:
+        return text_sha256(self.text)
 
     def line_span(self, line: int) -> Span:
         text = self.lines[line] if 0 <= line < len(self.lines) else ""

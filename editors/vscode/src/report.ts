@@ -160,8 +160,10 @@ export function statusFromLensTitle(title: string): StatusModel | null {
   const [status, ...rest] = parts;
   const objPart = rest.find((p) => p.startsWith('objective '));
   const outcome = rest.find((p) => !p.startsWith('objective ') && !/^\d+(\.\d+)? s$/.test(p)) ?? status;
-  const level: Level = outcome === 'validated' || outcome === 'as expected' ? 'ok' : outcome === 'rejected' || outcome === 'error' ? 'error' : 'warning';
-  const shown = [status !== 'optimal' && status !== outcome ? status : '', objPart ? objPart.slice('objective '.length) : '', outcome]
+  // A result the server restored from its stored report after a restart reads `validated (last run)`.
+  const verdict = outcome.replace(/ \(last run\)$/, '');
+  const level: Level = verdict === 'validated' || verdict === 'as expected' ? 'ok' : verdict === 'rejected' || verdict === 'error' ? 'error' : 'warning';
+  const shown = [status !== 'optimal' && status !== verdict ? status : '', objPart ? objPart.slice('objective '.length) : '', outcome]
     .filter(Boolean)
     .join(' · ');
   return { text: `${icon(level)} ${shown}`, summary: title, level };

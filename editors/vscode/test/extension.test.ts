@@ -235,7 +235,7 @@ test('with a real nemo-lsp: lenses, a solve, the status bar, the solution view, 
   stub.config['nemo.agent'] = { defaultValue: '', workspaceValue: 'codex' };
   stub.fire('workspace.onDidChangeConfiguration', { affectsConfiguration: (s: string) => s === 'nemo' || s === 'nemo.agent' });
   await vscode.commands.executeCommand('nemo.run.repairOptimizer');
-  await waitFor(() => stub.calls.messages.some((m) => /the `codex` agent is not available/.test(m.text ?? '')), 'the server to use the new agent');
+  await waitFor(() => stub.calls.messages.some((m) => /nothing to repair: the last run with the `codex` agent/.test(m.text ?? '')), 'the server to use the new agent');
   assert.match(output(), /server settings: \{"agent":"codex","lintDelayMs":20\}/);
 
   // nemo.showSolution shows the same spec; the history has one run.

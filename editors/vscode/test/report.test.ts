@@ -57,6 +57,13 @@ test('status bar text from the outcome lens and while running', () => {
   });
   assert.equal(statusFromLensTitle('infeasible · as expected · 0.4 s')!.text, '$(pass) infeasible · as expected');
   assert.equal(statusFromLensTitle('optimal · objective 5 · rejected · 1.0 s')!.level, 'error');
+  assert.deepEqual(statusFromLensTitle('optimal · objective 97 · validated (last run) · 0.8 s'), {
+    text: '$(pass) 97 · validated (last run)',
+    summary: 'optimal · objective 97 · validated (last run) · 0.8 s',
+    level: 'ok',
+  });
+  assert.equal(statusFromLensTitle('optimal · objective 5 · rejected (last run) · 1.0 s')!.level, 'error');
+  assert.equal(statusFromLensTitle('infeasible · infeasible (last run) · 0.4 s')!.text, '$(warning) infeasible (last run)');
   assert.equal(statusFromLensTitle('$(sync~spin) solving...')!.level, 'running');
   assert.equal(statusFromLensTitle('slack 9'), null);
   assert.equal(statusRunning('solving (optimizer in the sandbox)', 45).text, '$(sync~spin) nemo 45%');
