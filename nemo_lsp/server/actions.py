@@ -26,6 +26,7 @@ COMMANDS = {
     "open_simulator": "nemo.openSimulator",
     "open_log": "nemo.openLog",
     "show_report": "nemo.showReport",
+    "consolidate": "nemo.consolidate",
 }
 """Command ids shared with the editor clients (their package.json must list the same)."""
 
@@ -34,6 +35,7 @@ _TITLES = {
     "repair_optimizer": "Repair the optimizer with the simulator's evidence",
     "repair_simulator": "Repair the simulator",
 }
+ASSUMPTIONS = ("accept_assumption", "reject_assumption")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -70,11 +72,49 @@ def fixes_for(uri: str, finding_id: str, f: Finding, diagnostic: types.Diagnosti
         actions.append(_edit(uri, f"Change to `{suggestion.group(1)}`",
                              [types.TextEdit(range=diagnostic.range, new_text=suggestion.group(1))], diagnostic,
                              preferred=True))
+    if f.code == "NEMO205" and isinstance(f.data.get("assumption"), str):
+        actions.extend(_assumption_edits(uri, f.data["assumption"], diagnostic, analysis))
     if f.code == "NEMO124":
         actions.extend(_declare_set(uri, f, diagnostic, analysis))
     if f.code == "NEMO115":
         actions.extend(_caption(uri, f, diagnostic, analysis))
     return actions
+
+
+def whole_document(uri: str, title: str, analysis: Analysis, new_text: str,
+                   diagnostic: types.Diagnostic | None = None, preferred: bool = False) -> types.CodeAction:
+    """An edit that replaces the whole text (for changes placed by the text's structure, not a position)."""
+    end = types.Position(line=len(analysis.spec.lines), character=0)
+    edit = types.TextEdit(range=types.Range(start=types.Position(line=0, character=0), end=end), new_text=new_text)
+    return _edit(uri, title, [edit], diagnostic, preferred=preferred)
+
+
+def _assumption_edits(uri: str, assumption: str, diagnostic: types.Diagnostic,
+                      analysis: Analysis) -> list[types.CodeAction]:
+    """Accept: the assumption goes into `## Assumptions`; reject: it goes there negated, so the
+    next consolidation respects it."""
+    from ..engine.consolidate import with_assumptions
+
+    text = analysis.spec.text
+    return [whole_document(uri, "Accept the assumption (add it to ## Assumptions)", analysis,
+                           with_assumptions(text, [assumption]), diagnostic, preferred=True),
+            whole_document(uri, "Reject the assumption (record it as not assumed)", analysis,
+                           with_assumptions(text, [], [assumption]), diagnostic)]
+
+
+def proposal_actions(uri: str, analysis: Analysis, proposal: object | None, agent: str | None) -> list[types.CodeAction]:
+    """For a prose-only spec: ask the agent for a model block, or insert the one it proposed."""
+    if analysis.spec.model is not None:
+        return []
+    from ..engine.consolidate import insert_block
+
+    out = [_command(f"Consolidate into a model block ({agent or 'choose an agent'})", "consolidate", [uri],
+                    kind=types.CodeActionKind.Source)]
+    block = getattr(proposal, "block", None)
+    if block and getattr(proposal, "ok", False):
+        out.insert(0, whole_document(uri, f"Insert the model block proposed by {getattr(proposal, 'agent', 'the agent')}",
+                                     analysis, insert_block(analysis.spec.text, block), preferred=True))
+    return out
 
 
 def _declare_set(uri: str, f: Finding, diagnostic: types.Diagnostic, analysis: Analysis) -> list[types.CodeAction]:

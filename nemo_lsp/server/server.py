@@ -179,6 +179,35 @@ class NemoServer(LanguageServer):
         finally:
             self._end_progress(token, outcome)
 
+    async def consolidate(self, uri: str, text: str | None) -> None:
+        """One consolidation; its assumptions and questions are published with the other findings."""
+        from ..engine.consolidate import consolidate, note_findings
+        from ..engine.run import resolve_settings
+        from ..findings import StageError
+
+        st = self.state(uri)
+        if text is None or st.path is None:
+            return
+        token = await self._begin_progress(f"nemo: consolidating {st.path.name}", asyncio.current_task())
+        outcome = "cancelled"
+        try:
+            analysis = await asyncio.to_thread(analyze, text)
+            settings = resolve_settings(analysis, self.settings.engine(), None)
+            try:
+                c = await consolidate(st.path, analysis, settings,
+                                      lambda message, pct: self._report_progress(token, message, pct))
+                notes = [*c.findings, *note_findings(c)]
+                outcome = "model block proposed" if c.ok else "no usable model block"
+            except StageError as exc:
+                c, notes, outcome = None, list(exc.findings), "failed"
+            if self.text(uri) != text:
+                outcome = "stale (the text changed meanwhile)"
+                return
+            st.proposal, st.proposal_notes = c, notes
+            self.publish(uri)
+        finally:
+            self._end_progress(token, outcome)
+
     async def _begin_progress(self, title: str, task: asyncio.Task[Any] | None) -> str | None:
         caps = self.client_capabilities.window
         if caps is None or not caps.work_done_progress:
@@ -361,6 +390,7 @@ def code_action(ls: NemoServer, params: types.CodeActionParams) -> list[types.Co
         if f is not None:
             out.extend(actions.fixes_for(uri, fid, f, d, analysis))
     out.extend(actions.document_actions(uri, analysis, st.report, st.path))
+    out.extend(actions.proposal_actions(uri, analysis, st.proposal, _agent_for(ls, st)))
     only = params.context.only
     if only:
         out = [a for a in out if a.kind and any(a.kind.startswith(k) for k in only)]
@@ -442,6 +472,29 @@ def cmd_regenerate(ls: NemoServer, *args: Any) -> dict[str, Any]:
     if uri is None or not _spec(uri):
         return {"started": False, "reason": "expects the URI of an .opt.md file"}
     ls.schedule_run(uri, {"regenerate": True})
+    return {"started": True}
+
+
+def _agent_for(ls: NemoServer, st: DocState | None) -> str | None:
+    front = st.analysis.spec.front.values.get("agent") if st and st.analysis else None
+    return front or ls.settings.agent
+
+
+@server.command(actions.COMMANDS["consolidate"])
+def cmd_consolidate(ls: NemoServer, *args: Any) -> dict[str, Any]:
+    """Ask the coding agent for a model block, its assumptions and questions (in the background)."""
+    uri = _uri_arg(args)
+    if uri is None or not _spec(uri):
+        return {"started": False, "reason": "expects the URI of an .opt.md file"}
+    st = ls.state(uri)
+    agent = _agent_for(ls, st)
+    if agent in (None, "formal"):
+        msg = ("consolidation needs a coding agent: set `agent:` in the front matter or the `nemo.agent` setting "
+               "(claude-code, codex, openhands, chat)")
+        ls.message(msg, types.MessageType.Info)
+        return {"started": False, "reason": msg}
+    text = ls.text(uri)
+    ls.scheduler.start(uri, "consolidate", lambda: ls.consolidate(uri, text))
     return {"started": True}
 
 

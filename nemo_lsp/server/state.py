@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ..analysis import Analysis
 from ..engine import Report
@@ -35,6 +36,10 @@ class DocState:
     """The report was read back from `.nemo/NAME/report.json`, not made by a run in this session."""
     restore_pending: bool = False
     """Opened with no run in memory: the next lint looks for a stored report of the same text."""
+    proposal: Any = None
+    """The last consolidation (engine.consolidate.Consolidation) for a prose-only spec."""
+    proposal_notes: list[Finding] = field(default_factory=list)
+    """Its findings: NEMO204 problems, NEMO205 assumptions, NEMO206 questions."""
 
     def set_run(self, report: Report, restored: bool = False) -> None:
         """Keep a run's own findings; its NEMO1xx copies of the lint are dropped (the lint has them)."""
@@ -57,13 +62,19 @@ class DocState:
             return Span(span.line + delta, span.col, span.end_line + delta, span.end_col)
 
         self.run = [replace(f, span=moved(f.span)) for f in self.run]
+        self.proposal_notes = [replace(f, span=moved(f.span)) for f in self.proposal_notes]
 
     def merged(self) -> list[tuple[str, Finding]]:
         """All findings to publish, each with a fresh id that code actions can look up."""
         self.generation += 1
         self.findings = {}
         out = []
-        for i, f in enumerate([*self.lint, *self.run]):
+        text = self.analysis.spec.text if self.analysis is not None else ""
+        # An assumption already written into the spec (accepted or rejected) is no longer news.
+        has_model = self.analysis is not None and self.analysis.spec.model is not None
+        notes = [f for f in self.proposal_notes if not (f.code == "NEMO205" and str(f.data.get("assumption")) in text)
+                 and not (f.code == "NEMO204" and has_model)]
+        for i, f in enumerate([*self.lint, *self.run, *notes]):
             fid = f"{self.generation}:{i}"
             self.findings[fid] = f
             out.append((fid, f))

@@ -59,3 +59,48 @@ async def test_a_violation_lands_on_the_sentence_the_simulator_cites_and_repair_
     assert end.message == "validated"
     await wait_until(lambda: not with_code(client, uri, "NEMO401"), "the violation to go after the repair")
     assert (workspace / "furniture.optimizer.py").read_text() == support.canned("optimizer.py")
+
+
+def consolidating_spec(folder: Path) -> tuple[Path, str]:
+    canned = folder / "canned"
+    canned.mkdir()
+    for name in ("consolidate.md", "assumptions.json", "optimizer.py", "simulator.py"):
+        shutil.copyfile(support.CANNED / name, canned / name)
+    spec = support.furniture(folder, f"agent: scripted\nagent_options:\n  base_url: {canned}\n")
+    return spec, spec.read_text(encoding="utf-8")
+
+
+async def consolidate_now(client: LanguageClient, uri: str) -> None:
+    whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
+    action = next(a for a in await code_actions(client, uri, whole) if a.title.startswith("Consolidate"))
+    before = progress_tokens(client)
+    assert await execute(client, action.command) == {"started": True}
+    end = await wait_progress_end(client, await wait_new_progress(client, before))
+    assert end.message == "model block proposed"
+
+
+async def test_consolidation_shows_assumptions_on_their_sentences_with_accept_and_reject(
+        client: LanguageClient, workspace: Path):
+    spec, text = consolidating_spec(workspace)
+    uri = open_doc(client, spec, text)
+    await consolidate_now(client, uri)
+    d = await wait_for_code(client, uri, "NEMO205")
+    assert d.range.start.line == line_of(text, SENTENCE)
+    assert d.severity == types.DiagnosticSeverity.Information
+    titles = {a.title: a for a in await code_actions(client, uri, d.range, [d])}
+    accept = titles["Accept the assumption (add it to ## Assumptions)"]
+    new_text = accept.edit.changes[uri][0].new_text
+    assert new_text.startswith(text) and "## Assumptions\n\n- The wood and labour limits are per week" in new_text
+    reject = titles["Reject the assumption (record it as not assumed)"]
+    assert "- Not assumed: The wood and labour limits are per week" in reject.edit.changes[uri][0].new_text
+    assert await wait_for_code(client, uri, "NEMO206")
+
+
+async def test_the_proposed_model_block_can_be_inserted_from_a_code_action(client: LanguageClient, workspace: Path):
+    spec, text = consolidating_spec(workspace)
+    uri = open_doc(client, spec, text)
+    await consolidate_now(client, uri)
+    whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
+    insert = next(a for a in await code_actions(client, uri, whole) if a.title.startswith("Insert the model block"))
+    new_text = insert.edit.changes[uri][0].new_text
+    assert "```model\nsets:\n  P: products.product" in new_text and new_text.startswith(text.rstrip("\n"))

@@ -19,6 +19,7 @@ export const SERVER_COMMANDS = {
   openSimulator: 'nemo.openSimulator',
   openLog: 'nemo.openLog',
   showReport: 'nemo.showReport',
+  consolidate: 'nemo.consolidate',
 } as const;
 
 export type ServerCommandName = keyof typeof SERVER_COMMANDS;
@@ -30,6 +31,7 @@ export const FORWARDED_COMMANDS: Readonly<Record<string, ServerCommandName>> = {
   'nemo.run.regenerate': 'regenerate',
   'nemo.run.repairOptimizer': 'repairOptimizer',
   'nemo.run.repairSimulator': 'repairSimulator',
+  'nemo.run.consolidate': 'consolidate',
   'nemo.open.optimizer': 'openOptimizer',
   'nemo.open.simulator': 'openSimulator',
   'nemo.open.log': 'openLog',

@@ -18,6 +18,7 @@ M.commands = {
   open_simulator = 'nemo.openSimulator',
   open_log = 'nemo.openLog',
   show_report = 'nemo.showReport',
+  consolidate = 'nemo.consolidate',
 }
 
 local INSTALL_HINT = 'Install the server with `python -m pip install nemo-lsp` '
