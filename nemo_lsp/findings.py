@@ -134,6 +134,7 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "NEMO407": (Severity.ERROR, "status differs from the expected status"),
     "NEMO408": (Severity.ERROR, "decisions do not match the model's variables"),
     "NEMO409": (Severity.INFO, "outcome matches the expected status"),
+    "NEMO410": (Severity.INFO, "optimizer candidates disagree"),
     # 5xx: agents and environment
     "NEMO501": (Severity.ERROR, "unknown agent"),
     "NEMO502": (Severity.ERROR, "agent failed"),

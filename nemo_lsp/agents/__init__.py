@@ -44,6 +44,12 @@ def _openhands() -> Agent:
     return OpenHandsAgent()
 
 
+def _replay() -> Agent:
+    from .replay import replay_agent
+
+    return replay_agent()
+
+
 AGENTS: dict[str, Callable[[], Agent]] = {
     "formal": _formal,
     "claude-code": _claude,
@@ -51,6 +57,7 @@ AGENTS: dict[str, Callable[[], Agent]] = {
     "openhands": _openhands,
     "chat": _chat,
     "scripted": _scripted,
+    "replay": _replay,
 }
 """Known agents by name; `formal` is the offline default for specs with a model block."""
 

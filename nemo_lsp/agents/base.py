@@ -46,6 +46,8 @@ class AgentTask:
     """Short human messages (turns, tool calls) the engine forwards as progress."""
     evidence: dict[str, Any] | None = None
     """For `repair`: the simulator's report on the previous optimizer's decisions."""
+    sample: int = 1
+    """Which self-consistency candidate this session writes (1 for the first or only one)."""
 
     def say(self, message: str) -> None:
         if self.progress is not None:

@@ -2,7 +2,8 @@
 
 The folder (`NEMO_SCRIPTED_DIR`, or agent_options.base_url as a path) holds, per role,
 `ROLE.py` (e.g. `optimizer.py`, `simulator.py`, `repair-1.py` for the first repair round;
-`consolidate.md` and `assumptions.json` for consolidation) and
+`consolidate.md` and `assumptions.json` for consolidation; `optimizer-K.py` for the K-th
+self-consistency candidate, falling back to `optimizer.py`) and
 optionally `ROLE.error` whose text makes the session fail with that message. A subfolder named
 after the spec (`diet/optimizer.py`) takes precedence, so one folder can serve many specs. A canned
 module that is a symbolic link is replayed as that link (what an agent that planted one would leave).
@@ -78,7 +79,8 @@ class ScriptedAgent:
                 failure, agent=self.name, role=task.role, where=where, timeout=0, endpoint=None, key_env=None),))
         if task.role == "consolidate":
             return self._consolidate(spec, task)
-        source = self._find(spec, f"{stem}.py")
+        source = (self._find(spec, f"{stem}-{task.sample}.py") if task.sample > 1 else None) \
+            or self._find(spec, f"{stem}.py")
         if source is None:
             return AgentResult(transcript=f"scripted: no {stem}.py in {self.folder}\n")
         written = task.workspace / task.target

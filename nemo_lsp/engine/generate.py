@@ -125,12 +125,18 @@ def is_ours(role: str, layout: Layout, manifest: dict[str, Any]) -> bool:
 
 async def run_agent(role: str, analysis: Analysis, agent: Agent, layout: Layout, inputs: str,
                     manifest: dict[str, Any], say: Callable[[str], None] | None = None,
-                    evidence: dict[str, Any] | None = None, round: int = 1, schema: str = "") -> Generated:
-    """One agent session in a fresh workspace; the module is installed only if it passes inspection."""
+                    evidence: dict[str, Any] | None = None, round: int = 1, schema: str = "",
+                    sample: int | None = None) -> Generated:
+    """One agent session in a fresh workspace; the module is installed only if it passes inspection.
+
+    With `sample`, the session writes a self-consistency candidate: it stays in its workspace
+    (`work/optimizer-K/`) and is not installed beside the spec.
+    """
     installs_as = "optimizer" if role == "repair" else role
     target = layout.module(installs_as)
     title = analysis.spec.title_span
-    work = layout.work / (role if role != "repair" else f"repair-{round}")
+    name = f"repair-{round}" if role == "repair" else (f"{role}-{sample}" if sample else role)
+    work = layout.work / name
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -141,7 +147,7 @@ async def run_agent(role: str, analysis: Analysis, agent: Agent, layout: Layout,
     prompt = workspace.render_prompt(role, analysis, workspace=work, target=target.name, spec_name=layout.spec.name,
                                      evidence=evidence, round=round, schema=schema)
     task = AgentTask(role, layout.spec, analysis, work, target.name, layout.data, prompt=prompt, progress=say,
-                     evidence=None if evidence is None else {**evidence, "round": round})
+                     evidence=None if evidence is None else {**evidence, "round": round}, sample=sample or 1)
     try:
         result = await agent.generate(task)
     except StageError:
@@ -149,7 +155,7 @@ async def run_agent(role: str, analysis: Analysis, agent: Agent, layout: Layout,
     except Exception as exc:  # noqa: BLE001 - an agent's failure is a finding about the run
         raise StageError(finding("NEMO502", f"the {agent.name} agent failed while writing the {role}: "
                                  f"{type(exc).__name__}: {exc}", title)) from exc
-    save_transcript(layout, role if role != "repair" else f"repair-{round}", result)
+    save_transcript(layout, name, result)
     seen = workspace.inspect(work, target.name, role)
     notes = boundary_findings(_session_view(result, work), seen.escapes, agent.name, title)
     if seen.problems:
@@ -166,12 +172,23 @@ async def run_agent(role: str, analysis: Analysis, agent: Agent, layout: Layout,
         raise StageError(*failed, *notes, *(() if any(f.is_error for f in failed) else (unchanged,)))
     # The module is usable: a failure the tool reported after writing it is worth a warning, not a stop.
     kept = tuple(replace(f, severity=Severity.WARNING) if f.is_error else f for f in result.findings)
+    if sample:
+        return Generated(installs_as, work / target.name, "candidate", kept + tuple(notes), result.transcript,
+                         usage_of(result))
     atomic_write(target, content)
     files = manifest.setdefault("files", {})
     files[installs_as] = {"path": target.name, "sha256": sha256_bytes(content), "inputs": inputs,
                           "agent": agent.name, "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
     return Generated(installs_as, target, "generated" if role != "repair" else f"repaired (round {round})",
                      kept + tuple(notes), result.transcript, usage_of(result))
+
+
+def install(layout: Layout, role: str, content: bytes, inputs: str, manifest: dict[str, Any], agent: str) -> None:
+    """Put a module beside the spec and record it as nemo's (a chosen candidate, for instance)."""
+    target = layout.module(role)
+    atomic_write(target, content)
+    manifest.setdefault("files", {})[role] = {"path": target.name, "sha256": sha256_bytes(content), "inputs": inputs,
+                                              "agent": agent, "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
 def usage_of(result: AgentResult) -> dict[str, Any]:

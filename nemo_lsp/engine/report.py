@@ -61,6 +61,8 @@ class Report:
     """Per agent session (optimizer, simulator, repair-N): tokens, cost_usd, turns, as the tool reported."""
     repairs: list[dict[str, Any]] = field(default_factory=list)
     """Repair rounds: the evidence sent back to the agent and what came of it."""
+    samples: dict[str, Any] | None = None
+    """Self-consistency over several optimizer candidates: summary, clusters, chosen, candidates."""
     spec_sha256: str | None = None
     """`text_sha256` of the spec text the run analysed (the editor's buffer when it ran on one):
     a stored report describes the spec only while the spec's text still has this hash."""
@@ -101,6 +103,7 @@ class Report:
             "isolation": self.isolation,
             "usage": self.usage,
             "repairs": self.repairs,
+            "samples": self.samples,
             "spec_sha256": self.spec_sha256,
         }
 
@@ -197,4 +200,5 @@ def _report(data: Any) -> Report:
                   files=_dict_of(data, "files", _is_str), timings=_dict_of(data, "timings", _is_number),
                   isolation=_opt(data, "isolation", str), generated=_dict_of(data, "generated", _is_str),
                   expect=_opt(data, "expect", dict), usage=_dict_of(data, "usage", lambda x: isinstance(x, dict)),
-                  repairs=list(repairs), spec_sha256=_opt(data, "spec_sha256", str))
+                  repairs=list(repairs), samples=_opt(data, "samples", dict),
+                  spec_sha256=_opt(data, "spec_sha256", str))

@@ -45,6 +45,8 @@ class Settings:
     """Repair rounds after a rejected answer; None: 2 for coding agents, 0 for `formal` (deterministic)."""
     repair_edited: bool = False
     """Let a repair replace an optimizer the user edited (backed up first): only on the user's explicit request."""
+    samples: int = 1
+    """Optimizer candidates for self-consistency (separate agent sessions, run in parallel sandboxes)."""
     autonomous: bool = False
     """For a prose-only spec: consolidate it into a model block first, accepting the agent's assumptions."""
     regenerate_roles: tuple[str, ...] = ()
@@ -65,6 +67,8 @@ class Settings:
             changes["tolerance"] = replace(self.tolerance, **{k: float(v) for k, v in front["tolerance"].items()})
         if "agent_options" in front:
             changes["agent_options"] = {**self.agent_options, **front["agent_options"]}
+        if "samples" in front:
+            changes["samples"] = int(front["samples"])
         if "autonomous" in front:
             changes["autonomous"] = bool(front["autonomous"])
         if "repair_rounds" in front:

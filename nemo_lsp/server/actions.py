@@ -219,6 +219,8 @@ def lenses(uri: str, analysis: Analysis, report: Report | None, running: bool,
         verdict = {"validated": "validated", "expected": "as expected", "rejected": "rejected"}.get(
             report.outcome, report.outcome.replace("_", " "))
         parts.append(f"{verdict} (last run)" if restored else verdict)
+        if report.samples and report.samples.get("summary"):
+            parts.append(str(report.samples["summary"]))  # self-consistency: "3/5 agree on 34"
         if "total" in report.timings:
             parts.append(f"{report.timings['total']:.1f} s")
         out.append(types.CodeLens(range=_range(title), command=types.Command(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -356,3 +357,38 @@ def test_nemo_solve_json_reports_usage_per_session(tmp_path: Path, model_server)
     assert set(report["usage"]) == {"optimizer", "simulator", "repair-1"}
     assert report["usage"]["optimizer"] == {"input_tokens": 321, "output_tokens": 60, "turns": 3, "tool_calls": 3}
     assert report["usage"]["repair-1"] == {"input_tokens": 114, "output_tokens": 40, "turns": 2, "tool_calls": 2}
+
+
+# --- self-consistency (samples: T) ---------------------------------------------------------------
+
+def sampled_folder(tmp: Path, first: str, second: str, third: str) -> Path:
+    folder = tmp / "canned-samples"
+    folder.mkdir()
+    for name, source in (("optimizer.py", first), ("optimizer-2.py", second), ("optimizer-3.py", third),
+                         ("simulator.py", "simulator.py")):
+        shutil.copyfile(support.CANNED / source, folder / name)
+    return folder
+
+
+def test_samples_run_separate_candidates_and_the_majority_answer_is_used(tmp_path):
+    folder = sampled_folder(tmp_path, "optimizer_wrong_sense.py", "optimizer.py", "optimizer.py")
+    spec = support.furniture(tmp_path, "samples: 3\nrepair_rounds: 0\n")
+    report = asyncio.run(run(spec, overrides={"agent": "scripted", "agent_options": {"base_url": str(folder)}}))
+    assert report.outcome == "validated" and report.solution.objective == pytest.approx(2200)
+    assert report.samples["summary"] == "2/3 agree on 2200" and report.samples["chosen"] == 2
+    assert (tmp_path / "furniture.optimizer.py").read_text() == support.canned("optimizer.py")
+    (note,) = [f for f in report.findings if f.code == "NEMO410"]
+    assert "optimal 3600 (candidate 1)" in note.message
+
+
+def test_unanimous_samples_raise_no_disagreement_and_are_not_resampled(tmp_path):
+    folder = sampled_folder(tmp_path, "optimizer.py", "optimizer.py", "optimizer.py")
+    spec = support.furniture(tmp_path, "samples: 3\n")
+    overrides = {"agent": "scripted", "agent_options": {"base_url": str(folder)}}
+    first = asyncio.run(run(spec, overrides=overrides))
+    assert first.samples["summary"] == "3/3 agree on 2200"
+    assert not [f for f in first.findings if f.code == "NEMO410"]
+    transcript = tmp_path / ".nemo" / "furniture" / "transcripts" / "optimizer-2.txt"
+    transcript.unlink()
+    again = asyncio.run(run(spec, overrides=overrides))
+    assert again.samples["summary"] == "3/3 agree on 2200" and not transcript.exists()
