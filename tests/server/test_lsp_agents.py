@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -101,6 +102,13 @@ async def test_the_proposed_model_block_can_be_inserted_from_a_code_action(clien
     uri = open_doc(client, spec, text)
     await consolidate_now(client, uri)
     whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
-    insert = next(a for a in await code_actions(client, uri, whole) if a.title.startswith("Insert the model block"))
+    insert = None
+    for _ in range(100):  # the proposal is offered once the server has stored it
+        insert = next((a for a in await code_actions(client, uri, whole)
+                       if a.title.startswith("Insert the model block")), None)
+        if insert is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert insert is not None, [a.title for a in await code_actions(client, uri, whole)]
     new_text = insert.edit.changes[uri][0].new_text
     assert "```model\nsets:\n  P: products.product" in new_text and new_text.startswith(text.rstrip("\n"))

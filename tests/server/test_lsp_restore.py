@@ -7,6 +7,7 @@ without a save, and only when the stored report was made from the very text that
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -23,9 +24,9 @@ from nemo_lsp.engine.report import load_report
 from nemo_lsp.spec.document import text_sha256
 
 from .conftest import DEFAULT_OPTIONS, SERVER, start_session
-from .lsp_support import (code_actions, codes, edit, example_text, execute, lenses, open_doc, position, publishes,
-                          replaced, run_on_save, span_of, wait_for_code, wait_new_progress, wait_progress_end,
-                          wait_published, wait_until, with_code, write_spec)
+from .lsp_support import (DEADLINE, code_actions, codes, edit, example_text, execute, lenses, open_doc, position,
+                          publishes, replaced, run_on_save, span_of, wait_for_code, wait_new_progress,
+                          wait_progress_end, wait_published, wait_until, with_code, write_spec)
 
 TITLE = "# Polly's cheapest daily menu"
 REPORT = Path(".nemo") / "diet" / "report.json"
@@ -38,8 +39,10 @@ async def session(root: Path, capabilities: str = "visual-studio-code") -> Async
     try:
         await start_session(client, capabilities, root, DEFAULT_OPTIONS)
         yield client
-        await client.shutdown_session()
     finally:
+        # also after a failed assertion: a server left running would keep `stop` waiting
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.shutdown_session(), DEADLINE)
         await client.stop()
 
 
@@ -134,9 +137,10 @@ async def test_a_report_of_a_spec_changed_on_disk_since_is_not_restored(workspac
 
         # the same text as the run's comes back (say, the user undoes the change): it is restored
         # on the next open, like any open
+        count = len(publishes(client, uri))
         client.text_document_did_close(types.DidCloseTextDocumentParams(
             text_document=types.TextDocumentIdentifier(uri=uri)))
-        await wait_until(lambda: publishes(client, uri)[-1].diagnostics == [], "the close to clear diagnostics")
+        await wait_until(lambda: len(publishes(client, uri)) > count, "the close to clear the diagnostics")
         count = len(publishes(client, uri))
         write_spec(workspace, "diet.opt.md", example_text("diet.opt.md"))
         uri = open_doc(client, spec)
