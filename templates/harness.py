@@ -2,15 +2,21 @@
 
 It is copied next to the generated module into the run folder and started as
 
-    python -I harness.py optimize OPTIMIZER.py DATA.json RESULT.json [--time-limit S]
+    python -I harness.py optimize OPTIMIZER.py DATA.json RESULT.json [--time-limit S] [--route direct|pyomo]
     python -I harness.py simulate SIMULATOR.py DATA.json DECISIONS.json RESULT.json
 
 Agents never write it. The result file is the only channel back: solver banners and stray prints
 go to stdout, which the engine keeps as a log but never parses.
+
+A `build_model(data)` module is handed to HiGHS by the direct route (see `compile_lp`): the same LP
+that Pyomo's HiGHS interface would build, in a fraction of the time; `--route pyomo` forces
+Pyomo's interface. Warm workers (nemo_lsp/sandbox/warm.py) import this file once and call `main`
+in a forked child, with the same arguments.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import math
@@ -110,6 +116,173 @@ def _solve(model, time_limit):
     return opt, opt.solve(model, **options)
 
 
+# --- the direct route to HiGHS -----------------------------------------------------------------
+#
+# Pyomo's HiGHS interface (pyomo.contrib.solver) spends most of a large LP's time walking the model
+# twice (collecting variables, then a standard representation per constraint) before HiGHS starts.
+# The direct route walks each constraint once with Pyomo's LinearRepnVisitor (the LP writer's
+# compiler) and hands HiGHS the same LP, built with the same calls in the same order: the columns in
+# order of first appearance (constraints first, then the objective), the rows in component order,
+# the same bounds, costs and offset. So HiGHS sees an identical model and returns the same answer.
+# Models the route does not cover (nonlinear terms, SOS, fixed variables, no or several
+# objectives, unusual domains) go through Pyomo's interface as before.
+
+_HIGHS_TERMINATION = {
+    "kOptimal": "convergenceCriteriaSatisfied", "kInfeasible": "provenInfeasible",
+    "kUnboundedOrInfeasible": "infeasibleOrUnbounded", "kUnbounded": "unbounded",
+    "kObjectiveBound": "objectiveLimit", "kObjectiveTarget": "objectiveLimit", "kTimeLimit": "maxTimeLimit",
+    "kIterationLimit": "iterationLimit", "kSolutionLimit": "iterationLimit", "kLoadError": "error",
+    "kModelError": "error", "kPresolveError": "error", "kSolveError": "error", "kPostsolveError": "error",
+    "kNotset": "unknown", "kModelEmpty": "unknown", "kUnknown": "unknown",
+}
+"""HiGHS model status -> Pyomo's TerminationCondition name, as pyomo.contrib.solver's Highs maps it."""
+
+
+class _Named:
+    def __init__(self, name):
+        self.name = name
+
+
+class _DirectLoader:
+    def __init__(self, columns, values):
+        self._columns, self._values = columns, values
+
+    def load_vars(self):
+        for var, val in zip(self._columns, self._values):
+            var.set_value(val, skip_validation=True)
+
+
+class _DirectResults:
+    """The part of pyomo.contrib.solver's Results that optimize() reads."""
+
+    def __init__(self, termination, solution_status, objective_bound, loader):
+        self.termination_condition = _Named(termination)
+        self.solution_status = _Named(solution_status)
+        self.objective_bound = objective_bound
+        self.solution_loader = loader
+
+
+class _DirectSolver:
+    def version(self):
+        import highspy
+
+        return (highspy.HIGHS_VERSION_MAJOR, highspy.HIGHS_VERSION_MINOR, highspy.HIGHS_VERSION_PATCH)
+
+
+class _FirstSeen:
+    """A LinearRepnVisitor var recorder that numbers each variable where it first appears."""
+
+    def __init__(self):
+        self.var_map = {}
+        self.position = {}
+
+    def add(self, var):
+        key = id(var)
+        self.var_map[key] = var
+        self.position[key] = len(self.position)
+
+
+def compile_lp(model, objective):
+    """The LP HiGHS is given, as arrays; None when the direct route does not cover the model."""
+    import pyomo.environ as pyo
+    from pyomo.repn.linear import LinearRepnVisitor
+
+    if next(model.component_data_objects(pyo.SOSConstraint, active=True, descend_into=True), None) is not None:
+        return None
+    if any(v.fixed for v in model.component_data_objects(pyo.Var, descend_into=True)):
+        return None
+    recorder = _FirstSeen()
+    visitor = LinearRepnVisitor({}, var_recorder=recorder)
+    position = recorder.position
+    inf = float("inf")
+    row_lower, row_upper, starts, index, value = [], [], [], [], []
+    for con in model.component_data_objects(pyo.Constraint, active=True, descend_into=True):
+        repn = visitor.walk_expression(con.body)
+        if repn.nonlinear is not None:
+            return None
+        starts.append(len(value))
+        index.extend(map(position.__getitem__, repn.linear))
+        value.extend(repn.linear.values())
+        constant = repn.constant
+        row_lower.append(pyo.value(con.lower) - constant if con.has_lb() else -inf)
+        row_upper.append(pyo.value(con.upper) - constant if con.has_ub() else inf)
+    repn = visitor.walk_expression(objective.expr)
+    if repn.nonlinear is not None or getattr(repn, "quadratic", None):
+        return None
+    columns = list(recorder.var_map.values())
+    cost = [0.0] * len(columns)
+    for key, coef in repn.linear.items():
+        cost[position[key]] = coef
+    col_lower, col_upper, integer = [], [], []
+    steps = {}
+    for var in columns:
+        domain = var.domain
+        step = steps.get(id(domain))
+        if step is None:
+            step = steps[id(domain)] = domain.get_interval()[2]
+        if step not in (0, 1):
+            return None
+        lb, ub = var.bounds
+        col_lower.append(-inf if lb is None else lb)
+        col_upper.append(inf if ub is None else ub)
+        integer.append(step == 1)
+    return {"columns": columns, "col_lower": col_lower, "col_upper": col_upper, "integer": integer,
+            "cost": cost, "offset": repn.constant, "maximize": objective.sense == pyo.maximize,
+            "row_lower": row_lower, "row_upper": row_upper, "starts": starts, "index": index, "value": value}
+
+
+def direct_highs(model, objectives, time_limit=None):
+    """A highspy.Highs holding the model's LP (not yet run) and its columns; None when not covered."""
+    if len(objectives) != 1:
+        return None
+    lp = compile_lp(model, objectives[0])
+    if lp is None:
+        return None
+    import highspy
+    import numpy as np
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    n = len(lp["columns"])
+    # The calls, and their order, of pyomo.contrib.solver's Highs.set_instance: the same LP results.
+    h.addVars(n, np.array(lp["col_lower"], dtype=np.double), np.array(lp["col_upper"], dtype=np.double))
+    kinds = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in lp["integer"]]
+    h.changeColsIntegrality(n, np.arange(n), np.array(kinds))
+    h.addRows(len(lp["row_lower"]), np.array(lp["row_lower"], dtype=np.double),
+              np.array(lp["row_upper"], dtype=np.double), len(lp["value"]), np.array(lp["starts"]),
+              np.array(lp["index"]), np.array(lp["value"], dtype=np.double))
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize if lp["maximize"] else highspy.ObjSense.kMinimize)
+    h.changeColsCost(n, np.arange(n), np.array(lp["cost"], dtype=np.double))
+    h.changeObjectiveOffset(float(lp["offset"]))
+    if time_limit:
+        h.setOptionValue("time_limit", float(time_limit))
+    return h, lp["columns"]
+
+
+def _direct_solve(model, objectives, time_limit, timing):
+    """Solve through highspy with the LP compile_lp builds; None when the model needs Pyomo's interface."""
+    t0 = time.perf_counter()
+    built = direct_highs(model, objectives, time_limit)
+    if built is None:
+        return None
+    h, columns = built
+    t1 = time.perf_counter()
+    timing["compile"] = t1 - t0
+    h.run()
+    timing["highs"] = time.perf_counter() - t1
+    status = h.getModelStatus().name
+    info = h.getInfo()
+    feasible = info.primal_solution_status == 2  # 0: none, 1: infeasible, 2: feasible
+    termination = _HIGHS_TERMINATION.get(status, "unknown")
+    solution_status = "optimal" if status == "kOptimal" else ("feasible" if feasible else "noSolution")
+    if info.mip_node_count == -1:
+        bound = info.objective_function_value if feasible and termination == "convergenceCriteriaSatisfied" else None
+    else:
+        bound = info.mip_dual_bound
+    values = list(h.getSolution().col_value) if feasible else []
+    return _DirectSolver(), _DirectResults(termination, solution_status, bound, _DirectLoader(columns, values))
+
+
 def conflicting_components(model, time_limit, budget=60):
     """Deletion filter over constraint components: a minimal set of named constraints that conflict.
 
@@ -206,7 +379,7 @@ def is_feasible(model, time_limit):
     return res.termination_condition.name == "convergenceCriteriaSatisfied"
 
 
-def optimize(module_path, data_path, out_path, time_limit):
+def optimize(module_path, data_path, out_path, time_limit, route="direct"):
     timing = {}
     t0 = time.perf_counter()
     import pyomo.environ as pyo
@@ -225,27 +398,25 @@ def optimize(module_path, data_path, out_path, time_limit):
         return result
     if not hasattr(module, "build_model"):
         raise AttributeError("the optimizer defines neither build_model(data) nor solve(data)")
-    t1 = time.perf_counter()
-    model = module.build_model(data)
-    timing["build"] = time.perf_counter() - t1
-    objectives = list(model.component_data_objects(pyo.Objective, active=True))
-    t2 = time.perf_counter()
-    opt, res = _solve(model, time_limit)
-    timing["solve"] = time.perf_counter() - t2
-    termination = res.termination_condition.name
-    status = STATUS.get(termination, "unknown")
-    result = {"ok": True, "status": status, "termination": termination,
-              "solution_status": res.solution_status.name, "objective": None, "bound": None,
-              "decisions": None, "sense": None, "solver": "highs",
-              "solver_version": ".".join(map(str, opt.version() or ())), "timing": timing}
-    if objectives:
-        result["sense"] = "maximize" if objectives[0].sense == pyo.maximize else "minimize"
-    if res.solution_status.name in ("optimal", "feasible"):
-        res.solution_loader.load_vars()
-        result["objective"] = pyo.value(objectives[0]) if objectives else None
-        result["bound"] = res.objective_bound if isinstance(res.objective_bound, float) else None
-        decisions = module.decisions(model) if hasattr(module, "decisions") else var_values(model)
-        result["decisions"] = decisions
+    # Like Pyomo's own writers (PauseGC), no cyclic garbage collection while the model is built,
+    # handed to HiGHS and read back: a large model is tens of thousands of objects that the
+    # collector would otherwise scan again and again (about a quarter of the build time).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        t1 = time.perf_counter()
+        model = module.build_model(data)
+        timing["build"] = time.perf_counter() - t1
+        objectives = list(model.component_data_objects(pyo.Objective, active=True))
+        t2 = time.perf_counter()
+        direct = _direct_solve(model, objectives, time_limit, timing) if route != "pyomo" else None
+        opt, res = direct if direct is not None else _solve(model, time_limit)
+        timing["solve"] = time.perf_counter() - t2
+        result = _read_solution(module, model, objectives, opt, res, timing, direct is not None)
+    finally:
+        if paused:
+            gc.enable()
+    status = result["status"]
     if status == "infeasible_or_unbounded":
         status = "unbounded" if is_feasible(model, time_limit) else "infeasible"
         result["status"] = status
@@ -254,6 +425,30 @@ def optimize(module_path, data_path, out_path, time_limit):
         result["conflicting_constraints"] = conflicting_components(model, time_limit)
     elif status == "unbounded":
         result["rays"] = explain_unbounded(model, time_limit)
+    return result
+
+
+def _read_solution(module, model, objectives, opt, res, timing, direct):
+    """The result the engine reads: status, objective, bound and the decisions, once loaded."""
+    import pyomo.environ as pyo
+
+    termination = res.termination_condition.name
+    status = STATUS.get(termination, "unknown")
+    result = {"ok": True, "status": status, "termination": termination,
+              "solution_status": res.solution_status.name, "objective": None, "bound": None,
+              "decisions": None, "sense": None, "solver": "highs",
+              "solver_version": ".".join(map(str, opt.version() or ())), "timing": timing,
+              "route": "direct" if direct else "pyomo"}
+    if objectives:
+        result["sense"] = "maximize" if objectives[0].sense == pyo.maximize else "minimize"
+    if res.solution_status.name in ("optimal", "feasible"):
+        t0 = time.perf_counter()
+        res.solution_loader.load_vars()
+        result["objective"] = pyo.value(objectives[0]) if objectives else None
+        result["bound"] = res.objective_bound if isinstance(res.objective_bound, float) else None
+        decisions = module.decisions(model) if hasattr(module, "decisions") else var_values(model)
+        result["decisions"] = decisions
+        timing["read"] = time.perf_counter() - t0
     return result
 
 
@@ -282,7 +477,8 @@ def main(argv):
     if mode == "optimize" and len(argv) >= 5:
         out = argv[4]
         limit = float(argv[argv.index("--time-limit") + 1]) if "--time-limit" in argv else None
-        run = lambda: optimize(argv[2], argv[3], out, limit)  # noqa: E731
+        route = argv[argv.index("--route") + 1] if "--route" in argv else "direct"
+        run = lambda: optimize(argv[2], argv[3], out, limit, route)  # noqa: E731
     elif mode == "simulate" and len(argv) >= 6:
         out = argv[5]
         run = lambda: simulate(argv[2], argv[3], argv[4])  # noqa: E731

@@ -15,7 +15,14 @@ def _docker() -> Sandbox:
     return checked_docker_sandbox()
 
 
-SANDBOXES: dict[str, Callable[[], Sandbox]] = {"local": LocalSandbox, "docker": _docker}
+def _warm() -> Sandbox:
+    """LocalSandbox with the process-wide warm pool (sandbox/warm.py) started on first use."""
+    from .warm import WarmSandbox
+
+    return WarmSandbox()
+
+
+SANDBOXES: dict[str, Callable[[], Sandbox]] = {"local": LocalSandbox, "warm": _warm, "docker": _docker}
 """Name -> factory; the CLI and server pick one by name from configuration."""
 
 

@@ -194,13 +194,20 @@ def _classify(returncode: int | None, wrapped: bool, stderr: str, duration: floa
 
 
 class LocalSandbox:
-    """Runs children on this machine: own process group, rlimits, bubblewrap when it works here."""
+    """Runs children on this machine: own process group, rlimits, bubblewrap when it works here.
+
+    Once warm.start_pool() has been called, harness runs go to the warm pool's forked children
+    (same limits and isolation, no interpreter start); everything else, and every run the pool
+    cannot take, runs here as before.
+    """
 
     name = "local"
 
-    def __init__(self, use_bwrap: bool = True) -> None:
+    def __init__(self, use_bwrap: bool = True, warm: bool = True) -> None:
         # use_bwrap=False exists for tests and for machines where bwrap misbehaves.
         self._use_bwrap = use_bwrap
+        # warm=True: harness jobs go to the process-wide warm pool when one was started (warm.py).
+        self._warm = warm
 
     def _probe(self) -> _bwrap.Probe | None:
         return _bwrap.probe() if self._use_bwrap else None
@@ -236,6 +243,14 @@ class LocalSandbox:
         writable_paths = [_check_exists(w, "writable path") for w in writable]
         if not isinstance(limits, Limits):
             raise TypeError(f"limits must be a Limits, got {type(limits).__name__}")
+        if self._warm:
+            from .warm import current_pool
+
+            pool = current_pool()
+            if pool is not None and pool.use_bwrap == self._use_bwrap:
+                result = await pool.run(command, cwd=cwd_path, writable=writable_paths, limits=limits, env=env)
+                if result is not None:
+                    return result
 
         loop = asyncio.get_running_loop()
         probe = await asyncio.to_thread(self._probe) if self._use_bwrap else None

@@ -235,7 +235,7 @@ def test_get_sandbox_unknown_name_lists_known_sandboxes() -> None:
         get_sandbox("nope")
     assert "nope" in str(info.value)
     assert isinstance(get_sandbox("local"), LocalSandbox)
-    assert set(SANDBOXES) == {"local", "docker"}
+    assert set(SANDBOXES) == {"local", "warm", "docker"}
 
 
 def test_clean_env_keeps_only_allowlisted_variables(monkeypatch: pytest.MonkeyPatch) -> None:
