@@ -13,7 +13,7 @@ from pytest_lsp import LanguageClient
 from tests.agents import support
 
 from .conftest import fresh_subfolder, shared_client
-from .lsp_support import (code_actions, execute, line_of, open_doc, run_on_save, wait_for_code, wait_new_progress,
+from .lsp_support import (code_actions, wait_published, execute, line_of, open_doc, run_on_save, wait_for_code, wait_new_progress,
                           wait_progress_end, progress_tokens, wait_until, with_code)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -72,6 +72,7 @@ def consolidating_spec(folder: Path) -> tuple[Path, str]:
 
 
 async def consolidate_now(client: LanguageClient, uri: str) -> None:
+    await wait_published(client, uri)  # code actions need the first lint
     whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
     action = next(a for a in await code_actions(client, uri, whole) if a.title.startswith("Consolidate"))
     before = progress_tokens(client)
