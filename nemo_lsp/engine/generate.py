@@ -8,7 +8,6 @@ regenerate, in which case it is backed up first.
 
 from __future__ import annotations
 
-import ast
 import json
 import shutil
 import time
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..agents import CONTRACT, Agent, AgentResult, AgentTask, workspace
+from ..agents import Agent, AgentResult, AgentTask, workspace
 from ..agents.session import Session, boundary_findings
 from ..analysis import Analysis
 from ..findings import Finding, Related, Severity, Span, StageError, finding
@@ -61,17 +60,7 @@ def contract_problems(path: Path, role: str) -> list[str]:
         return [f"{path.name} was not written"]
     except UnicodeDecodeError:
         return [f"{path.name} is not UTF-8 text"]
-    try:
-        tree = ast.parse(source, filename=path.name)
-    except SyntaxError as exc:
-        return [f"{path.name}:{exc.lineno}: syntax error: {exc.msg}"]
-    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    needed = CONTRACT[role]
-    if role == "optimizer" and not defined & set(needed):
-        return [f"{path.name} defines neither build_model(data) nor solve(data)"]
-    if role == "simulator" and "simulate" not in defined:
-        return [f"{path.name} does not define simulate(data, decisions)"]
-    return []
+    return workspace.contract_problems_in(source, path.name, role)
 
 
 def backup_file(path: Path, folder: Path) -> Path:
