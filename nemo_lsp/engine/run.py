@@ -338,7 +338,8 @@ def _disagreement(samples: dict[str, Any], title: Span) -> list[Finding]:
     others = [f"{c['status']}{'' if c['objective'] is None else ' ' + format(c['objective'], '.10g')} "
               f"(candidate {k})" for k, c in samples["candidates"].items() if int(k) not in samples["agreeing"]]
     return [finding("NEMO410", f"{samples['summary']} (candidate {samples['chosen']} is used); the others: "
-                    f"{', '.join(others)}; they are in .nemo/*/candidates/", title, data={"samples": samples})]
+                    f"{', '.join(others)}; they are in .nemo/*/candidates/", title, data={"samples": samples},
+                    fixes=("open_candidate",))]
 
 
 def _relay(progress: Progress, percent: int) -> Callable[[str], None]:

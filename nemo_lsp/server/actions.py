@@ -27,6 +27,7 @@ COMMANDS = {
     "open_log": "nemo.openLog",
     "show_report": "nemo.showReport",
     "consolidate": "nemo.consolidate",
+    "open_candidate": "nemo.openCandidate",
 }
 """Command ids shared with the editor clients (their package.json must list the same)."""
 
@@ -72,6 +73,8 @@ def fixes_for(uri: str, finding_id: str, f: Finding, diagnostic: types.Diagnosti
         actions.append(_edit(uri, f"Change to `{suggestion.group(1)}`",
                              [types.TextEdit(range=diagnostic.range, new_text=suggestion.group(1))], diagnostic,
                              preferred=True))
+    if f.code == "NEMO410":
+        actions.extend(_dissenters(uri, f, diagnostic))
     if f.code == "NEMO205" and isinstance(f.data.get("assumption"), str):
         actions.extend(_assumption_edits(uri, f.data["assumption"], diagnostic, analysis))
     if f.code == "NEMO124":
@@ -79,6 +82,22 @@ def fixes_for(uri: str, finding_id: str, f: Finding, diagnostic: types.Diagnosti
     if f.code == "NEMO115":
         actions.extend(_caption(uri, f, diagnostic, analysis))
     return actions
+
+
+def _dissenters(uri: str, f: Finding, diagnostic: types.Diagnostic) -> list[types.CodeAction]:
+    """NEMO410: one action per candidate outside the agreeing cluster, opening its module."""
+    samples = f.data.get("samples") if isinstance(f.data.get("samples"), dict) else {}
+    agreeing = set(samples.get("agreeing") or ())
+    out = []
+    for k, c in (samples.get("candidates") or {}).items():
+        if int(k) in agreeing or not isinstance(c, dict) or not c.get("module"):
+            continue
+        answer = c.get("status") or "error"
+        if isinstance(c.get("objective"), (int, float)):
+            answer += f" {c['objective']:.10g}"
+        out.append(_command(f"Open dissenting candidate {k} ({answer})", "open_candidate", [uri, int(k)],
+                            diagnostic))
+    return out
 
 
 def whole_document(uri: str, title: str, analysis: Analysis, new_text: str,

@@ -566,6 +566,13 @@ async def cmd_open_log(ls: NemoServer, *args: Any) -> dict[str, Any]:
     return await _show(ls, args, lambda layout: layout.run / "optimizer.log")
 
 
+@server.command(actions.COMMANDS["open_candidate"])
+async def cmd_open_candidate(ls: NemoServer, *args: Any) -> dict[str, Any]:
+    """A self-consistency candidate's optimizer (arguments: the spec's URI and the candidate number)."""
+    k = args[1] if len(args) > 1 and isinstance(args[1], int) and not isinstance(args[1], bool) else 1
+    return await _show(ls, args, lambda layout: layout.root / "candidates" / f"optimizer-{k}.py")
+
+
 @server.command(actions.COMMANDS["show_report"])
 def cmd_show_report(ls: NemoServer, *args: Any) -> dict[str, Any] | None:
     """The last run's report as JSON (the editors' solution views render it)."""

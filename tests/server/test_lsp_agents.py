@@ -113,3 +113,25 @@ async def test_the_proposed_model_block_can_be_inserted_from_a_code_action(clien
     assert insert is not None, [a.title for a in await code_actions(client, uri, whole)]
     new_text = insert.edit.changes[uri][0].new_text
     assert "```model\nsets:\n  P: products.product" in new_text and new_text.startswith(text.rstrip("\n"))
+
+
+async def test_a_dissenting_candidate_opens_from_the_disagreement_diagnostic(client: LanguageClient, workspace: Path):
+    canned = workspace / "canned"
+    canned.mkdir()
+    for name, source in (("optimizer.py", "optimizer_wrong_sense.py"), ("optimizer-2.py", "optimizer.py"),
+                         ("optimizer-3.py", "optimizer.py"), ("simulator.py", "simulator.py")):
+        shutil.copyfile(support.CANNED / source, canned / name)
+    spec = support.furniture(workspace, f"agent: scripted\nagent_options:\n  base_url: {canned}\nsamples: 3\n"
+                                        "repair_rounds: 0\n")
+    uri = open_doc(client, spec, spec.read_text(encoding="utf-8"))
+    assert (await run_on_save(client, uri)).message == "validated"
+    d = await wait_for_code(client, uri, "NEMO410")
+    assert d.severity == types.DiagnosticSeverity.Information and "2/3 agree on 2200" in d.message
+    (action,) = [a for a in await code_actions(client, uri, d.range, [d]) if a.title.startswith("Open dissenting")]
+    assert action.title == "Open dissenting candidate 1 (optimal 3600)"
+    shown = len(client.shown_documents)
+    result = await execute(client, action.command)
+    target = workspace / ".nemo" / "furniture" / "candidates" / "optimizer-1.py"
+    assert result == {"shown": True, "path": str(target)}
+    assert [doc.uri for doc in client.shown_documents[shown:]] == [target.as_uri()]
+    assert target.read_text() == support.canned("optimizer_wrong_sense.py")

@@ -20,6 +20,7 @@ export const SERVER_COMMANDS = {
   openLog: 'nemo.openLog',
   showReport: 'nemo.showReport',
   consolidate: 'nemo.consolidate',
+  openCandidate: 'nemo.openCandidate',
 } as const;
 
 export type ServerCommandName = keyof typeof SERVER_COMMANDS;

@@ -19,6 +19,7 @@ M.commands = {
   open_log = 'nemo.openLog',
   show_report = 'nemo.showReport',
   consolidate = 'nemo.consolidate',
+  open_candidate = 'nemo.openCandidate',
 }
 
 local INSTALL_HINT = 'Install the server with `python -m pip install nemo-lsp` '
