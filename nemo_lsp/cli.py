@@ -176,7 +176,8 @@ def cmd_consolidate(args: argparse.Namespace) -> int:
     agent_options = {"model": args.model, "base_url": args.base_url, "api_key_env": args.api_key_env,
                      "timeout": args.agent_timeout, "max_turns": args.max_turns}
     settings = resolve_settings(analysis, Settings(), {
-        "agent": args.agent, "agent_options": {k: v for k, v in agent_options.items() if v is not None} or None})
+        "agent": args.agent, "agent_options": {k: v for k, v in agent_options.items() if v is not None} or None,
+        "samples": args.samples})
     try:
         c = asyncio.run(consolidate(spec, analysis, settings, _progress(sys.stderr.isatty() and not args.json),
                                     use_cache=not args.fresh))
@@ -188,10 +189,15 @@ def cmd_consolidate(args: argparse.Namespace) -> int:
         json.dump(c.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
+        if len(c.candidates) > 1:
+            scores = ", ".join(f"{x['candidate']}: {x['score']:.3f}" if x.get("score") is not None
+                               else f"{x['candidate']}: unusable" for x in c.candidates)
+            print(f"{path}: {len(c.candidates)} proposals; minimum Bayes risk chose proposal {c.chosen} "
+                  f"(scores {scores})")
         if c.block:
             print(f"{path}: model block proposed by {c.agent}:\n")
             print(c.block)
-        for f in list(c.findings) + note_findings(c):
+        for f in list(c.findings) + note_findings(c, analysis.spec.title_span):
             print(format_finding(f, path))
     if not c.ok:
         return 1
@@ -343,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--write", action="store_true",
                    help="insert the block and an `## Assumptions` section into the spec (backed up first)")
     k.add_argument("--fresh", action="store_true", help="ask again even if a proposal for this text is cached")
+    k.add_argument("--samples", type=int, metavar="T",
+                   help="T proposals in separate sessions; minimum Bayes risk picks one, near ties become questions")
     k.add_argument("--json", action="store_true")
     k.add_argument("--max-spec-bytes", type=int, default=MAX_SPEC_BYTES, help=argparse.SUPPRESS)
     k.set_defaults(func=cmd_consolidate)

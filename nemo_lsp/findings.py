@@ -114,6 +114,7 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "NEMO204": (Severity.ERROR, "proposed model block does not check"),
     "NEMO205": (Severity.INFO, "assumption made by the agent"),
     "NEMO206": (Severity.INFO, "question from the agent"),
+    "NEMO207": (Severity.INFO, "another proposed model block is nearly as likely"),
     # 3xx: execution
     "NEMO301": (Severity.ERROR, "optimizer raised an error"),
     "NEMO302": (Severity.ERROR, "simulator raised an error"),

@@ -2,7 +2,8 @@
 
 The folder (`NEMO_SCRIPTED_DIR`, or agent_options.base_url as a path) holds, per role,
 `ROLE.py` (e.g. `optimizer.py`, `simulator.py`, `repair-1.py` for the first repair round;
-`consolidate.md` and `assumptions.json` for consolidation; `optimizer-K.py` for the K-th
+`consolidate.md` and `assumptions.json` for consolidation (`consolidate-K.md`, `assumptions-K.json`
+for the K-th proposal); `optimizer-K.py` for the K-th
 self-consistency candidate, falling back to `optimizer.py`) and
 optionally `ROLE.error` whose text makes the session fail with that message. A subfolder named
 after the spec (`diet/optimizer.py`) takes precedence, so one folder can serve many specs. A canned
@@ -93,10 +94,13 @@ class ScriptedAgent:
                            details={"source": str(source)})
 
     def _consolidate(self, spec: str, task: AgentTask) -> AgentResult:
-        """Canned `consolidate.md` (the model block) and `assumptions.json`."""
+        """Canned `consolidate.md` (the model block) and `assumptions.json`; proposal K of several
+        reads `consolidate-K.md` and `assumptions-K.json` when they exist."""
         copied = []
         for name, target in (("consolidate.md", task.target), ("assumptions.json", "assumptions.json")):
-            source = self._find(spec, name)
+            stem, dot, ext = name.partition(".")
+            source = (self._find(spec, f"{stem}-{task.sample}{dot}{ext}") if task.sample > 1 else None) \
+                or self._find(spec, name)
             if source is not None:
                 (task.workspace / target).write_bytes(source.read_bytes())
                 copied.append(name)

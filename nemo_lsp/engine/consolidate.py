@@ -1,6 +1,10 @@
 """Consolidation: an agent turns a prose-only spec into NEMO's structured spec (a model block),
 with the assumptions it made and the questions it would ask.
 
+With `samples: T` the agent writes T proposals in separate sessions and minimum Bayes risk picks the
+one most similar to the others (engine/selection.py); a different proposal scoring within a margin of
+the best is not silently dropped: it becomes a question (NEMO207) with an action to insert it instead.
+
 The proposal is checked like any model block (spliced into the spec and analysed), and each
 assumption and question is placed on the sentence it quotes. Accepting writes the block and an
 `## Assumptions` section into the spec; autonomous runs use the consolidated text without touching
@@ -9,13 +13,16 @@ the user's file. Proposals are cached per spec text and agent under `.nemo/NAME/
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from .. import jsonio
 from ..agents import Agent, AgentTask, get_agent
@@ -26,6 +33,7 @@ from ..fsutil import atomic_write, sha256_bytes
 from ..resources import render, templates_dir
 from .generate import backup_file, save_transcript, usage_of
 from .layout import Layout
+from .selection import COMPONENTS, mbr, similarity
 from .settings import Settings
 
 _FENCE = re.compile(r"^(```+|~~~+)[ \t]*model[ \t]*\n(.*?)^\1[ \t]*$", re.M | re.S)
@@ -43,6 +51,17 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """A proposal nearly as supported as the chosen one but different from it: a question for the user."""
+
+    candidate: int
+    block: str
+    score: float
+    differs: tuple[str, ...]
+    """The components (sets, params, vars, objective, constraints) where it differs from the chosen block."""
+
+
+@dataclass(frozen=True)
 class Consolidation:
     block: str | None
     """The proposed ```model fence, ready to insert; None when the agent gave none."""
@@ -51,6 +70,10 @@ class Consolidation:
     findings: tuple[Finding, ...] = ()
     usage: dict[str, Any] = field(default_factory=dict)
     agent: str | None = None
+    candidates: tuple[dict[str, Any], ...] = ()
+    """With several proposals: each one's number, MBR score and whether its block checks."""
+    chosen: int = 1
+    alternatives: tuple[Alternative, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -60,7 +83,10 @@ class Consolidation:
         return {"block": self.block, "agent": self.agent, "ok": self.ok, "usage": self.usage,
                 "assumptions": [{"text": a.text, "quote": a.quote} for a in self.assumptions],
                 "questions": [{"text": q.text, "quote": q.quote} for q in self.questions],
-                "findings": [f.to_json() for f in self.findings]}
+                "findings": [f.to_json() for f in self.findings],
+                "candidates": list(self.candidates), "chosen": self.chosen,
+                "alternatives": [{"candidate": a.candidate, "block": a.block, "score": a.score,
+                                  "differs": list(a.differs)} for a in self.alternatives]}
 
 
 # --- pure parts -------------------------------------------------------------------------------------
@@ -137,9 +163,69 @@ def check_proposal(analysis: Analysis, block: str | None) -> list[Finding]:
                     data={"errors": [f.to_json() for f in errors[:20]]})]
 
 
-def note_findings(c: Consolidation) -> list[Finding]:
-    """Information diagnostics: each assumption and question on the sentence it concerns."""
-    out = [finding("NEMO205", f"the agent assumed: {a.text}", a.span, fixes=("accept_assumption",
+def parse_block(block: str | None) -> dict[str, Any] | None:
+    """A proposed ```model fence as its YAML mapping (what MBR compares), or None when it is not one."""
+    if block is None:
+        return None
+    inner = block.split("\n", 1)[1].rsplit("```", 1)[0] if "\n" in block else ""
+    try:
+        value = yaml.safe_load(inner)
+    except yaml.YAMLError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def choose(proposals: list[Consolidation], margin: float = 0.02) -> Consolidation:
+    """Minimum Bayes risk over the proposals whose blocks check (all of them when none does).
+
+    Near ties that are the same model as the chosen one are agreement, not a question; the others
+    become alternatives naming the components where they differ.
+    """
+    if len(proposals) == 1:
+        return proposals[0]
+    parsed = [parse_block(p.block) for p in proposals]
+    usable = [i for i, p in enumerate(proposals) if p.ok and parsed[i] is not None] \
+        or [i for i in range(len(proposals)) if parsed[i] is not None]
+    if not usable:
+        first = proposals[0]
+        return replace(first, candidates=tuple({"candidate": i + 1, "score": None, "ok": p.ok}
+                                               for i, p in enumerate(proposals)))
+    pick = mbr([parsed[i] for i in usable], margin)
+    best = usable[pick.chosen]
+    scores = dict(zip(usable, pick.scores))
+    alternatives = []
+    for t in pick.near_ties:
+        i = usable[t]
+        sims = similarity(parsed[best], parsed[i])  # type: ignore[arg-type]
+        differs = tuple(c for c in COMPONENTS if sims[c] < 1.0)
+        if differs and proposals[i].block is not None:
+            alternatives.append(Alternative(i + 1, proposals[i].block, round(scores[i], 4), differs))
+    return replace(proposals[best], chosen=best + 1, alternatives=tuple(alternatives),
+                   candidates=tuple({"candidate": i + 1, "score": round(scores[i], 4) if i in scores else None,
+                                     "ok": p.ok} for i, p in enumerate(proposals)),
+                   usage=_sum_usage(proposals))
+
+
+def _sum_usage(proposals: list[Consolidation]) -> dict[str, Any]:
+    total: dict[str, Any] = {}
+    for p in proposals:
+        for k, v in p.usage.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                total[k] = total.get(k, 0) + v
+    return total
+
+
+def note_findings(c: Consolidation, where: Span | None = None) -> list[Finding]:
+    """Information diagnostics: each assumption and question on the sentence it concerns, and each
+    near-tie proposal as a question on the title."""
+    chosen = next((x.get("score") for x in c.candidates if x.get("candidate") == c.chosen), None)
+    ties = [finding("NEMO207", f"proposal {a.candidate} of {len(c.candidates)} is nearly as likely as the chosen "
+                    f"proposal {c.chosen} (MBR score {a.score:.3f} vs {chosen or 0:.3f}) but differs in "
+                    f"{', '.join(a.differs)}: which one models the problem?", where,
+                    fixes=("insert_alternative",), data={"candidate": a.candidate, "block": a.block,
+                                                         "differs": list(a.differs)})
+            for a in c.alternatives]
+    out = ties + [finding("NEMO205", f"the agent assumed: {a.text}", a.span, fixes=("accept_assumption",
                                                                               "reject_assumption"),
                    data={"assumption": a.text}) for a in c.assumptions]
     out += [finding("NEMO206", f"the agent asks: {q.text}", q.span, data={"question": q.text}) for q in c.questions]
@@ -160,8 +246,8 @@ def model_language() -> str:
 
 # --- the session ------------------------------------------------------------------------------------
 
-def _cache_key(analysis: Analysis, agent: Agent) -> str:
-    return sha256_bytes(f"{analysis.spec.text}\0{agent.fingerprint()}".encode())[:32]
+def _cache_key(analysis: Analysis, agent: Agent, count: int) -> str:
+    return sha256_bytes(f"{analysis.spec.text}\0{agent.fingerprint()}\0{count}".encode())[:32]
 
 
 async def consolidate(spec_path: Path, analysis: Analysis, settings: Settings,
@@ -178,7 +264,8 @@ async def consolidate(spec_path: Path, analysis: Analysis, settings: Settings,
     except ValueError as exc:
         raise StageError(finding("NEMO501", str(exc), where)) from None
     cache = layout.root / "consolidation.json"
-    key = _cache_key(analysis, agent)
+    count = max(1, settings.samples)
+    key = _cache_key(analysis, agent, count)
     if use_cache:
         try:
             stored = json.loads(cache.read_text(encoding="utf-8"))
@@ -188,31 +275,19 @@ async def consolidate(spec_path: Path, analysis: Analysis, settings: Settings,
             pass
     layout.root.mkdir(parents=True, exist_ok=True)
     atomic_write(layout.data, jsonio.dumps(analysis.data_json(), True, sort_keys=True, separators=(",", ":")))
-    work = layout.work / "consolidate"
-    prepare(work, analysis, spec_name=layout.spec.name, data_file=layout.data, stem=layout.name)
-    (work / "MODEL_LANGUAGE.md").write_text(model_language(), encoding="utf-8")
-    target = f"{layout.name}.model.md"
-    prompt = render("agents/consolidate.md.j2", workspace=str(work), target=target, spec_name=layout.spec.name,
-                    data_file=DATA_FILE, spec_text=analysis.spec.text)
-    say = (lambda m: progress(m, 10)) if progress else None
     if progress:
-        progress(f"{agent.name}: consolidating the spec into a model block", 5)
-    task = AgentTask("consolidate", layout.spec, analysis, work, target, layout.data, prompt=prompt, progress=say)
-    result = await agent.generate(task)
-    save_transcript(layout, "consolidate", result)
-    failed = [f for f in result.findings if f.is_error]
-    source, why = read_module(work / target)
-    if source is None and failed:
-        raise StageError(*failed)
-    block = extract_block(source or "")
-    try:
-        raw = json.loads((work / "assumptions.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raw = {}
-    c = Consolidation(block, tuple(parse_notes(raw, "assumptions", analysis)),
-                      tuple(parse_notes(raw, "questions", analysis)),
-                      tuple(result.findings) + tuple(check_proposal(analysis, block)),
-                      usage_of(result), agent.name)
+        progress(f"{agent.name}: consolidating the spec into a model block"
+                 + (f" ({count} proposals in separate sessions)" if count > 1 else ""), 5)
+    results = await asyncio.gather(*(_propose(layout, analysis, agent, k, progress) for k in range(1, count + 1)),
+                                   return_exceptions=True)
+    proposals = [r for r in results if isinstance(r, Consolidation)]
+    for r in results:
+        if isinstance(r, BaseException) and not isinstance(r, StageError):
+            raise r
+    if not proposals:
+        failed = [f for r in results if isinstance(r, StageError) for f in r.findings]
+        raise StageError(*failed[:1])
+    c = choose(proposals)
     if c.block is not None:
         try:
             atomic_write(cache, json.dumps({"key": key, "proposal": c.to_json(),
@@ -222,11 +297,45 @@ async def consolidate(spec_path: Path, analysis: Analysis, settings: Settings,
     return c
 
 
+async def _propose(layout: Layout, analysis: Analysis, agent: Agent, k: int,
+                   progress: Callable[[str, int], None] | None) -> Consolidation:
+    """One consolidation session (proposal `k`) in its own workspace."""
+    role = "consolidate" if k == 1 else f"consolidate-{k}"
+    work = layout.work / role
+    prepare(work, analysis, spec_name=layout.spec.name, data_file=layout.data, stem=layout.name)
+    (work / "MODEL_LANGUAGE.md").write_text(model_language(), encoding="utf-8")
+    target = f"{layout.name}.model.md"
+    prompt = render("agents/consolidate.md.j2", workspace=str(work), target=target, spec_name=layout.spec.name,
+                    data_file=DATA_FILE, spec_text=analysis.spec.text)
+    say = (lambda m: progress(m, 10)) if progress else None
+    task = AgentTask("consolidate", layout.spec, analysis, work, target, layout.data, prompt=prompt, progress=say,
+                     sample=k)
+    result = await agent.generate(task)
+    save_transcript(layout, role, result)
+    failed = [f for f in result.findings if f.is_error]
+    source, why = read_module(work / target)
+    if source is None and failed:
+        raise StageError(*failed)
+    block = extract_block(source or "")
+    try:
+        raw = json.loads((work / "assumptions.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raw = {}
+    return Consolidation(block, tuple(parse_notes(raw, "assumptions", analysis)),
+                         tuple(parse_notes(raw, "questions", analysis)),
+                         tuple(result.findings) + tuple(check_proposal(analysis, block)),
+                         usage_of(result), agent.name)
+
+
 def _from_stored(data: dict[str, Any], analysis: Analysis, agent: str) -> Consolidation:
     block = data.get("block") if isinstance(data.get("block"), str) else None
+    alternatives = tuple(Alternative(int(a["candidate"]), str(a["block"]), float(a["score"]),
+                                     tuple(map(str, a.get("differs") or ())))
+                         for a in data.get("alternatives") or () if isinstance(a, dict))
     return Consolidation(block, tuple(parse_notes(data, "assumptions", analysis)),
                          tuple(parse_notes(data, "questions", analysis)), tuple(check_proposal(analysis, block)),
-                         {}, agent)
+                         {}, agent, tuple(x for x in data.get("candidates") or () if isinstance(x, dict)),
+                         int(data.get("chosen") or 1), alternatives)
 
 
 def accept(spec_path: Path, text: str, c: Consolidation) -> str:

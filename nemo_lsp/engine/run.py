@@ -98,7 +98,7 @@ async def _autonomous(spec_path: Path, analysis: Analysis, settings: Settings, f
     consolidated = layout.root / "consolidated.opt.md"
     atomic_write(consolidated, text)
     findings.extend(f for f in c.findings if not f.is_error)
-    findings.extend(note_findings(c))
+    findings.extend(note_findings(c, analysis.spec.title_span))
     full = await asyncio.to_thread(analyze, text)
     if has_errors(full.findings):
         raise StageError(*[f for f in full.findings if f.is_error])

@@ -130,7 +130,10 @@ def components(block: dict[str, Any]) -> dict[str, dict[str, str]]:
 def similarity(a: dict[str, Any], b: dict[str, Any]) -> dict[str, float]:
     """Per component similarity in [0, 1] of two parsed model blocks."""
     ca, cb = components(a), components(b)
-    return {c: _mapping_similarity(ca[c], cb[c]) for c in COMPONENTS}
+    out = {c: _mapping_similarity(ca[c], cb[c]) for c in COMPONENTS}
+    if ca["objective"] and cb["objective"] and set(ca["objective"]) != set(cb["objective"]):
+        out["objective"] = 0.0  # minimize vs maximize: opposite problems however alike the expressions
+    return out
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,11 @@ def fixes_for(uri: str, finding_id: str, f: Finding, diagnostic: types.Diagnosti
         actions.append(_edit(uri, f"Change to `{suggestion.group(1)}`",
                              [types.TextEdit(range=diagnostic.range, new_text=suggestion.group(1))], diagnostic,
                              preferred=True))
+    if f.code == "NEMO207" and isinstance(f.data.get("block"), str) and analysis.spec.model is None:
+        from ..engine.consolidate import insert_block
+
+        actions.append(whole_document(uri, f"Insert proposal {f.data.get('candidate')}'s model block instead",
+                                      analysis, insert_block(analysis.spec.text, f.data["block"]), diagnostic))
     if f.code == "NEMO410":
         actions.extend(_dissenters(uri, f, diagnostic))
     if f.code == "NEMO205" and isinstance(f.data.get("assumption"), str):

@@ -196,7 +196,7 @@ class NemoServer(LanguageServer):
             try:
                 c = await consolidate(st.path, analysis, settings,
                                       lambda message, pct: self._report_progress(token, message, pct))
-                notes = [*c.findings, *note_findings(c)]
+                notes = [*c.findings, *note_findings(c, analysis.spec.title_span)]
                 outcome = "model block proposed" if c.ok else "no usable model block"
             except StageError as exc:
                 c, notes, outcome = None, list(exc.findings), "failed"

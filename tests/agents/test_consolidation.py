@@ -169,3 +169,75 @@ def test_claude_code_consolidates_and_the_autonomous_run_validates(tmp_path, mod
     prompt = next(server.request_text(i) for i in range(len(server.requests))
                   if "You are consolidating" in server.request_text(i))
     assert "MODEL_LANGUAGE.md" in prompt and SENTENCE in prompt
+
+
+# --- several proposals: minimum Bayes risk ------------------------------------------------------------
+
+BLOCK = extract_block(support.canned("consolidate.md"))
+MINIMIZING = BLOCK.replace("maximize:", "minimize:")
+INTEGER = BLOCK.replace("{domain: continuous}", "{domain: integer}")
+
+
+def proposals_folder(tmp: Path, *blocks: str) -> Path:
+    folder = canned_folder(tmp, blocks[0])
+    for k, block in enumerate(blocks[1:], start=2):
+        (folder / f"consolidate-{k}.md").write_text(block)
+    return folder
+
+
+def propose_several(spec: Path, folder: Path, samples: int):
+    analysis = analyze(spec.read_text())
+    settings = Settings(agent="scripted", agent_options={"base_url": str(folder)}, samples=samples)
+    return asyncio.run(consolidate(spec, analysis, settings))
+
+
+def test_mbr_keeps_the_proposal_the_others_support_and_drops_a_minority(tmp_path):
+    spec = support.furniture(tmp_path)
+    c = propose_several(spec, proposals_folder(tmp_path, MINIMIZING, BLOCK, BLOCK), 3)
+    assert c.block == BLOCK and c.chosen == 2
+    assert [x["candidate"] for x in c.candidates] == [1, 2, 3]
+    assert c.candidates[0]["score"] < c.candidates[1]["score"]
+    assert c.alternatives == ()  # proposal 3 is the same model: agreement, not a question
+    for k in (1, 2, 3):
+        name = "consolidate" if k == 1 else f"consolidate-{k}"
+        assert (tmp_path / ".nemo" / "furniture" / "transcripts" / f"{name}.txt").exists()
+
+
+def test_a_different_proposal_within_the_margin_becomes_a_question_naming_where_it_differs(tmp_path):
+    spec = support.furniture(tmp_path)
+    c = propose_several(spec, proposals_folder(tmp_path, BLOCK, INTEGER, BLOCK), 3)
+    assert c.block == BLOCK
+    (alt,) = c.alternatives
+    assert alt.candidate == 2 and alt.differs == ("vars",) and alt.block == INTEGER
+    (question,) = [f for f in note_findings(c, analyze(spec.read_text()).spec.title_span) if f.code == "NEMO207"]
+    assert "proposal 2 of 3" in question.message and "differs in vars" in question.message
+    assert question.span.line == 0 and question.data["block"] == INTEGER
+
+
+def test_autonomous_solve_with_samples_uses_the_consensus_block_not_the_wrong_first_one(tmp_path):
+    spec = support.furniture(tmp_path, "samples: 3\n")
+    folder = proposals_folder(tmp_path, MINIMIZING, BLOCK, BLOCK)
+    report = asyncio.run(run(spec, base=settings_for(folder), overrides={"autonomous": True}))
+    assert report.outcome == "validated" and report.solution.objective == pytest.approx(2200)
+    assert "maximize:" in Path(report.files["consolidated"]).read_text()
+
+
+def test_nemo_consolidate_samples_prints_each_proposals_score(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    spec = support.furniture(tmp_path)
+    folder = proposals_folder(tmp_path, BLOCK, INTEGER, BLOCK)
+    done = subprocess.run([sys.executable, "-m", "nemo_lsp.cli", "consolidate", spec.name, "--agent", "scripted",
+                           "--samples", "3", "--json"], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "NEMO_SCRIPTED_DIR": str(folder)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = json.loads(done.stdout)
+    assert out["chosen"] == 1 and [x["candidate"] for x in out["candidates"]] == [1, 2, 3]
+    assert out["alternatives"][0]["candidate"] == 2 and out["alternatives"][0]["differs"] == ["vars"]
+    text_run = subprocess.run([sys.executable, "-m", "nemo_lsp.cli", "consolidate", spec.name, "--agent",
+                               "scripted", "--samples", "3"], cwd=tmp_path, capture_output=True, text=True,
+                              env={**os.environ, "NEMO_SCRIPTED_DIR": str(folder)})
+    assert "3 proposals; minimum Bayes risk chose proposal 1" in text_run.stdout
+    assert "NEMO207" in text_run.stdout

@@ -135,3 +135,24 @@ async def test_a_dissenting_candidate_opens_from_the_disagreement_diagnostic(cli
     assert result == {"shown": True, "path": str(target)}
     assert [doc.uri for doc in client.shown_documents[shown:]] == [target.as_uri()]
     assert target.read_text() == support.canned("optimizer_wrong_sense.py")
+
+
+async def test_a_near_tie_between_proposals_is_a_question_with_an_action_to_insert_the_other(
+        client: LanguageClient, workspace: Path):
+    canned = workspace / "canned"
+    canned.mkdir()
+    for name in ("consolidate.md", "assumptions.json", "optimizer.py", "simulator.py"):
+        shutil.copyfile(support.CANNED / name, canned / name)
+    integer = support.canned("consolidate.md").replace("{domain: continuous}", "{domain: integer}")
+    (canned / "consolidate-2.md").write_text(integer)
+    shutil.copyfile(support.CANNED / "consolidate.md", canned / "consolidate-3.md")
+    spec = support.furniture(workspace, f"agent: scripted\nagent_options:\n  base_url: {canned}\nsamples: 3\n")
+    text = spec.read_text(encoding="utf-8")
+    uri = open_doc(client, spec, text)
+    await consolidate_now(client, uri)
+    d = await wait_for_code(client, uri, "NEMO207")
+    assert d.severity == types.DiagnosticSeverity.Information and "differs in vars" in d.message
+    (insert,) = [a for a in await code_actions(client, uri, d.range, [d]) if a.title.startswith("Insert proposal")]
+    assert insert.title == "Insert proposal 2's model block instead"
+    new_text = insert.edit.changes[uri][0].new_text
+    assert new_text.startswith(text.rstrip("\n")) and "make[P]: {domain: integer}" in new_text
