@@ -7,8 +7,8 @@ Two measurements, each cold and warm in the same run:
    the spec's model did not change). Cold: a fresh bubblewrap sandbox and Python per optimizer and
    simulator run; warm: the same runs in children forked from the warm pool's workers.
 2. lsp: a real client over stdio. didSave -> the publishDiagnostics that carries the run's result
-   (the last one before the run's progress ends). Cold: `python -m nemo_lsp`; warm: the same server
-   with `warm.start_pool()` called before it starts: the one-line hook the server needs.
+   (the last one before the run's progress ends). Cold: `python -m nemo_lsp` with `warmWorkers: 0`;
+   warm: the same server with its default settings (it starts the warm pool itself).
 
 Run: python benchmarks/save_latency.py [--saves N] [--skip-lsp]   (about a minute)
 """
@@ -31,8 +31,6 @@ from lsp_latency import Client, pct, stop  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.opt.md"))
-WARM_SERVER = ("from nemo_lsp.sandbox import warm; warm.start_pool(); "
-               "from nemo_lsp.server.main import main; raise SystemExit(main([]))")
 
 
 def summary(values: list[float]) -> tuple[float, float]:
@@ -70,11 +68,11 @@ async def engine_saves(workspace: Path, saves: int) -> tuple[dict[str, list[floa
 
 async def start_server(workspace: Path, warm: bool) -> Client:
     c = Client()
-    args = ("-c", WARM_SERVER) if warm else ("-m", "nemo_lsp")
-    await c.start_io(sys.executable, *args)
+    await c.start_io(sys.executable, "-m", "nemo_lsp")
+    options = {"watchFiles": False} if warm else {"watchFiles": False, "warmWorkers": 0}
     await c.initialize_async(types.InitializeParams(
         capabilities=types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=True)),
-        root_uri=workspace.as_uri(), initialization_options={"nemo": {"watchFiles": False}}))
+        root_uri=workspace.as_uri(), initialization_options={"nemo": options}))
     c.initialized(types.InitializedParams())
     return c
 

@@ -4,6 +4,7 @@
                [--out DIR] [--resume] [--executor local|ray] [--address ADDR]
                [--model M] [--base-url URL] [--api-key-env VAR] [--agent-timeout S] [--max-turns N]
                [--repair-rounds N] [--time-limit S] [--memory-limit MB] [--sandbox NAME] [--autonomous]
+               [--warm-workers N]
     nemo bench report DIR [--compare DIR2] [--out DIR3]
 
 Exit codes: 0 the run finished (whatever the accuracy) or the report was written, 1 a usage
@@ -47,6 +48,8 @@ def run_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float)
     p.add_argument("--memory-limit", type=int)
     p.add_argument("--sandbox")
+    p.add_argument("--warm-workers", type=int, metavar="N",
+                   help="warm execution workers for the local sandbox (default: as many as --workers; 0: all cold)")
     p.add_argument("--autonomous", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return p
@@ -111,6 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             run_ray(todo, store, config, args.workers if args.workers > 1 else None, args.address,
                     progress.finished)
         else:
+            _start_warm_pool(args)
             asyncio.run(run_local(todo, store, config, args.workers, progress.finished))
     except KeyboardInterrupt:
         progress.close()
@@ -132,6 +136,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"nemo bench: {len(failed)} problem(s) could not be run by the harness ({shown}); "
                          "--resume runs them again\n")
     return 0
+
+
+def _start_warm_pool(args: argparse.Namespace) -> None:
+    """Warm workers start with the bench, importing Pyomo and HiGHS while the first agents write."""
+    count = args.workers if args.warm_workers is None else args.warm_workers
+    if count > 0 and args.sandbox in (None, "local"):
+        from ..sandbox import warm
+
+        warm.start_pool(min(count, 8))
 
 
 def _interrupt(signum: int, frame: object) -> None:

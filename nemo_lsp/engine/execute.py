@@ -79,8 +79,9 @@ async def run_module(sandbox: Sandbox, role: str, module: Path, run_dir: Path, d
             lambda: (run_dir / "decisions.json").write_text(jsonio.dumps(decisions or {}, True), encoding="utf-8"))
         argv = [sys.executable, "-I", "-B", "harness.py", "simulate", local, "data.json", "decisions.json", out]
     result = await sandbox.run(argv, cwd=run_dir, limits=limits_for(settings), env=clean_env())
-    (run_dir / f"{role}.log").write_text(f"$ {' '.join(argv)}\n--- stdout ---\n{result.stdout}\n--- stderr ---\n"
-                                         f"{result.stderr}\n", encoding="utf-8")
+    where = " (in a warm worker)" if result.warm else ""
+    (run_dir / f"{role}.log").write_text(f"$ {' '.join(argv)}{where}\n--- stdout ---\n{result.stdout}\n"
+                                         f"--- stderr ---\n{result.stderr}\n", encoding="utf-8")
     payload = await asyncio.to_thread(_read, run_dir / out)
     findings: list[Finding] = []
     caught = _payload_limit(payload)

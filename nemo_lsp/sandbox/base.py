@@ -56,6 +56,8 @@ class ExecResult:
     limit: str | None
     cancelled: bool
     isolation: str
+    warm: bool = False
+    """Ran in a child forked from a warm worker (sandbox/warm.py) rather than a fresh process."""
 
     @property
     def ok(self) -> bool:

@@ -406,7 +406,7 @@ class _Worker:
             limit = _classify(returncode, wrapped, stderr, duration, limits)
         return ExecResult(argv=job.command, returncode=returncode, stdout=stdout, stderr=stderr,
                           duration=duration, limit=limit, cancelled=cancelled,
-                          isolation=self.pool.isolation())
+                          isolation=self.pool.isolation(), warm=True)
 
     def _stage(self, job: _Job) -> dict[str, tuple[bool, int, int, int]]:
         """Link (or, across file systems, copy) the run folder's regular files into the job folder.

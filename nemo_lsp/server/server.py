@@ -283,6 +283,7 @@ def _warm_up(ls: NemoServer) -> None:
         get_sandbox(ls.settings.sandbox).isolation()
     except ValueError:
         pass
+    apply_warm_pool(ls.settings)
     get_agent("formal")
     for name in ("formal/optimizer.py.j2", "formal/simulator.py.j2"):
         environment().get_template(name)
@@ -292,6 +293,19 @@ def _warm_up(ls: NemoServer) -> None:
                   types.CodeLens(range=types.Range(start=types.Position(line=0, character=0),
                                                    end=types.Position(line=0, character=0)))):
         converter.unstructure(value)
+
+
+def apply_warm_pool(settings: server_settings.ServerSettings) -> None:
+    """Start (or stop) the warm execution pool so the first save is served warm: the workers import
+    Pyomo and HiGHS in their own sandboxed processes, never in the server."""
+    from ..sandbox import warm
+
+    if settings.sandbox == "local" and settings.warm_workers > 0:
+        pool = warm.current_pool()
+        if pool is None or pool.size != settings.warm_workers:
+            warm.start_pool(settings.warm_workers)
+    else:
+        warm.stop_pool()
 
 
 server = NemoServer()
@@ -322,11 +336,15 @@ async def shutdown(ls: NemoServer, params: None) -> None:
     if ls.watcher is not None:
         ls.watcher.stop()
     await ls.scheduler.shutdown()
+    from ..sandbox import warm
+
+    await asyncio.to_thread(warm.stop_pool)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
 def did_change_configuration(ls: NemoServer, params: types.DidChangeConfigurationParams) -> None:
     ls.load_settings(params.settings)
+    ls.warm_up()  # starts, resizes or stops the warm pool as the new settings say
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

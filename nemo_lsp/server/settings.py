@@ -37,6 +37,8 @@ class ServerSettings:
     """model, base_url, api_key_env, timeout, max_turns, command for the coding agent."""
     repair_rounds: int | None = None
     """Repair rounds after a rejected answer on save (None: the engine's default, 2 for coding agents)."""
+    warm_workers: int = 2
+    """Warm execution workers started with the server for the `local` sandbox (0: every run cold)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def engine(self) -> Settings:
@@ -48,7 +50,7 @@ class ServerSettings:
 _TYPES: dict[str, tuple[type, ...]] = {
     "agent": (str, type(None)), "sandbox": (str,), "time_limit": (int, float), "memory_limit": (int,),
     "run_on_save": (bool,), "lint_delay_ms": (int,), "watch_files": (bool,), "lint_budget": (int,),
-    "agent_options": (dict,), "repair_rounds": (int, type(None)),
+    "agent_options": (dict,), "repair_rounds": (int, type(None)), "warm_workers": (int,),
 }
 
 
@@ -76,6 +78,9 @@ def apply(base: ServerSettings, raw: Any, origin: str) -> tuple[ServerSettings, 
         if isinstance(value, bool) and bool not in _TYPES[name] or not isinstance(value, _TYPES[name]):
             problems.append(f"{origin}: `{key}` = {value!r} is not a valid {name.replace('_', ' ')}; "
                             "keeping the default")
+            continue
+        if name == "warm_workers" and not 0 <= value <= 8:
+            problems.append(f"{origin}: `{key}` must be between 0 and 8; keeping the default")
             continue
         if name in ("time_limit", "memory_limit", "lint_budget") and value <= 0:
             problems.append(f"{origin}: `{key}` must be positive; keeping the default")

@@ -29,9 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 COPIED_EXAMPLES = ("diet.opt.md", "production-planning.opt.md", "transportation.opt.md")
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "nemo_lsp"])
-DEFAULT_OPTIONS = {"nemo": {"lintDelayMs": 20}}
-SHARED_OPTIONS = {"nemo": {"lintDelayMs": 20, "watchFiles": False}}
-"""A shared server does not watch: each test's copied examples would otherwise be linted from disk."""
+DEFAULT_OPTIONS = {"nemo": {"lintDelayMs": 20, "warmWorkers": 0}}
+SHARED_OPTIONS = {"nemo": {"lintDelayMs": 20, "watchFiles": False, "warmWorkers": 0}}
+"""A shared server does not watch: each test's copied examples would otherwise be linted from disk.
+Both run cold (the tests find a run's processes by its folder on their command lines); the warm
+pool the server starts by default has its own tests (test_lsp_warm.py)."""
 
 
 def fix_code_action_union(client: LanguageClient) -> None:

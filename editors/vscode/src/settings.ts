@@ -35,6 +35,7 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
   { key: 'lintBudget', type: 'integer', positive: true },
   { key: 'agentOptions', type: 'object' },
   { key: 'repairRounds', type: 'integer', nonNegative: true },
+  { key: 'warmWorkers', type: 'integer', nonNegative: true },
 ];
 
 /** A value sent to the server (agentOptions is an object of strings and numbers). */
