@@ -17,7 +17,7 @@ from ..sandbox import ExecResult, Limits, Sandbox, clean_env
 from .settings import Settings
 
 LIMIT_CODES = {"wall": "NEMO303", "cpu": "NEMO304", "memory": "NEMO305", "file_size": "NEMO306",
-               "output": "NEMO306"}
+               "output": "NEMO306", "processes": "NEMO310"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ def _limit_message(limit: str, settings: Settings, role: str) -> str:
     if limit == "memory":
         return (f"the {role} exceeded its memory limit ({settings.memory_limit} MB) and was stopped; raise it with "
                 "`memory_limit:` in the front matter or `--memory-limit`")
+    if limit == "processes":
+        return (f"the {role} tried to start more than {limits_for(settings).processes} processes and threads at once "
+                "(a fork bomb?) and was stopped with every process it started")
     if limit == "file_size":
         return (f"the {role} wrote a file larger than the file-size limit ({limits_for(settings).file_size_mb} MB) "
                 "and was stopped")
@@ -79,8 +82,8 @@ async def run_module(sandbox: Sandbox, role: str, module: Path, run_dir: Path, d
             lambda: (run_dir / "decisions.json").write_text(jsonio.dumps(decisions or {}, True), encoding="utf-8"))
         argv = [sys.executable, "-I", "-B", "harness.py", "simulate", local, "data.json", "decisions.json", out]
     result = await sandbox.run(argv, cwd=run_dir, limits=limits_for(settings), env=clean_env())
-    where = " (in a warm worker)" if result.warm else ""
-    (run_dir / f"{role}.log").write_text(f"$ {' '.join(argv)}{where}\n--- stdout ---\n{result.stdout}\n"
+    marker = " (in a warm worker)" if result.warm else ""
+    (run_dir / f"{role}.log").write_text(f"$ {' '.join(argv)}{marker}\n--- stdout ---\n{result.stdout}\n"
                                          f"--- stderr ---\n{result.stderr}\n", encoding="utf-8")
     payload = await asyncio.to_thread(_read, run_dir / out)
     findings: list[Finding] = []
