@@ -26,6 +26,8 @@ class Limits:
     file_size_mb: int = 512
     output_bytes: int = 2_000_000
     network: bool = False
+    processes: int = 512
+    """Tasks (processes and threads) a run may have at once, where the pids cgroup is usable (pids.py)."""
 
     def __post_init__(self) -> None:
         # Reject nonsense early: a zero or negative limit would kill every run and hide the cause.
@@ -33,7 +35,7 @@ class Limits:
             raise ValueError(f"wall_seconds must be > 0, got {self.wall_seconds!r}")
         if self.cpu_seconds is not None and not self.cpu_seconds > 0:
             raise ValueError(f"cpu_seconds must be > 0 or None, got {self.cpu_seconds!r}")
-        for name in ("memory_mb", "file_size_mb", "output_bytes"):
+        for name in ("memory_mb", "file_size_mb", "output_bytes", "processes"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import math
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import bwrap as _bwrap
+from . import pids as _pids
 from .base import ExecResult, Limits, clean_env
 
 _MB = 1024 * 1024
@@ -302,6 +304,21 @@ class LocalSandbox:
             # prlimit(1) sets the limits and execs: no preexec_fn, so CPython can vfork instead of
             # fork, which would copy a large server's page tables while blocking its event loop.
             full = [prlimit, *(f"--{_PRLIMIT_NAMES[res]}={soft}:{hard}" for res, soft, hard in triples), "--", *full]
+        cgroup = _pids.create(limits.processes)  # a mkdir and a write: microseconds
+        if cgroup is not None:
+            full = cgroup.join_argv(full)
+        try:
+            return await self._supervise(loop, proto, command, full, cwd, env, limits, wrapped, isolation, start,
+                                         None if prlimit is not None else triples, cgroup)
+        finally:
+            if cgroup is not None:
+                # Also when cancelled: a thread of its own, so a second cancellation cannot skip it.
+                loop.run_in_executor(None, cgroup.remove)
+
+    async def _supervise(self, loop: asyncio.AbstractEventLoop, proto: _Protocol, command: tuple[str, ...],
+                         full: list[str], cwd: Path, env: dict[str, str], limits: Limits, wrapped: bool,
+                         isolation: str, start: float, triples: list[tuple[int, int, int]] | None,
+                         cgroup: _pids.PidsCgroup | None) -> ExecResult:
         spawn = loop.create_task(loop.subprocess_exec(
             lambda: proto,
             *full,
@@ -311,7 +328,7 @@ class LocalSandbox:
             cwd=str(cwd),
             env=env,
             start_new_session=True,
-            preexec_fn=None if prlimit is not None else _make_preexec(triples),
+            preexec_fn=None if triples is None else _make_preexec(triples),
         ))
         try:
             # Shielded: cancelled mid-spawn, asyncio would kill the direct child only, and a bwrap
@@ -364,7 +381,11 @@ class LocalSandbox:
         finally:
             if not cancelled:
                 transport.close()
-        return self._result(command, transport, proto, start, limit, False, wrapped, isolation, limits)
+        result = self._result(command, transport, proto, start, limit, False, wrapped, isolation, limits)
+        if cgroup is not None and result.returncode != 0 and result.limit in (None, "wall", "cpu") \
+                and await asyncio.to_thread(cgroup.hit_limit):
+            result = dataclasses.replace(result, limit="processes")
+        return result
 
     @staticmethod
     def _result(

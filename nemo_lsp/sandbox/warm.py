@@ -61,6 +61,7 @@ from typing import Any
 
 from ..resources import templates_dir
 from . import bwrap as _bwrap
+from . import pids as _pids
 from .base import ExecResult, Limits, clean_env
 from .local import LocalSandbox, _Capture, _classify, _rlimits
 
@@ -136,6 +137,8 @@ class _Worker:
     jobs: int = 0
     armed: bool = False
     """The worker said its next child is forked and warmed up (a job handed to it starts at once)."""
+    cgroup: _pids.PidsCgroup | None = None
+    """The worker's pids cgroup (pids.py): caps the processes of its jobs, whoever runs them."""
 
     @property
     def job_dir(self) -> Path:
@@ -165,6 +168,10 @@ class _Worker:
         else:
             argv = command
         # Only the worker's own imports read these: OpenBLAS must not start threads before a fork.
+        # The cap a job gets, plus the worker, its spare child and their threads.
+        self.cgroup = _pids.create(Limits().processes + 32)
+        if self.cgroup is not None:
+            argv = self.cgroup.join_argv(argv)
         env = clean_env({"OPENBLAS_NUM_THREADS": "1"}, home=folder / "private")
         log = open(pool.root / f"w{self.index}-{self.generation}.log", "wb")  # noqa: SIM115
         try:
@@ -219,6 +226,9 @@ class _Worker:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=KILL_GRACE)
             self.proc = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
         self.state = "dead"  # its folder stays until the job's files are copied back
 
     def stop(self) -> None:
@@ -301,6 +311,8 @@ class _Worker:
 
     def _wait(self, job: _Job, out_r: int, err_r: int, start: float) -> ExecResult:
         limits = job.limits
+        cgroup = self.cgroup
+        refused = cgroup.refusals() if cgroup is not None else 0
         captures = {out_r: _Capture(limits.output_bytes), err_r: _Capture(limits.output_bytes)}
         flood = 10 * limits.output_bytes
         sel = selectors.DefaultSelector()
@@ -404,6 +416,9 @@ class _Worker:
                        "(a job can kill its own worker: they share a user), and the job with it\n")
         elif limit is None and not cancelled:
             limit = _classify(returncode, wrapped, stderr, duration, limits)
+        if cgroup is not None and returncode != 0 and limit in (None, "wall", "cpu") and not cancelled \
+                and cgroup.refusals() > refused:
+            limit = "processes"
         return ExecResult(argv=job.command, returncode=returncode, stdout=stdout, stderr=stderr,
                           duration=duration, limit=limit, cancelled=cancelled,
                           isolation=self.pool.isolation(), warm=True)

@@ -8,7 +8,8 @@ starts; zombies count as gone) and leave the engine working: the next run regene
 and is validated.
 
 The attacks are bounded so that the machine survives even if containment fails (a fork bomb of at
-most 2,000 sleeping children, a filler of at most 700 MB, a flood of at most 60 MB). Attacks whose
+most 2,000 sleeping children, a filler of at most 700 MB, a flood of at most 60 MB); the one
+unbounded fork bomb runs only where the pids cgroup cap (sandbox/pids.py) is in force. Attacks whose
 containment needs bubblewrap (network, files, environment of other processes, signals, processes
 that leave the session) are skipped without it; the run then carries NEMO308.
 """
@@ -33,6 +34,7 @@ import pytest
 
 from nemo_lsp.engine import Report, Settings, run
 from nemo_lsp.sandbox import LocalSandbox
+from nemo_lsp.sandbox import pids
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "production-mix.opt.md"
 SMALL = Settings(time_limit=2, startup_seconds=3, memory_limit=512)
@@ -193,8 +195,29 @@ def test_fork_bomb_is_killed_with_all_its_children(spec: Path, token: str) -> No
     )
     report = attack(spec, token, body)
     assert report.outcome == "rejected"
-    assert "time limit" in only(report, "NEMO303")
+    if pids.available():  # capped at 512 processes: the forks fail, and the finding says why
+        assert "more than 512 processes and threads" in only(report, "NEMO310")
+    else:
+        assert "time limit" in only(report, "NEMO303")
     assert "children 100" in run_log(spec), "the fork bomb did not get going"
+    none_survive(token, spec.parent)
+    carries_on(spec)
+
+
+@pytest.mark.skipif(not pids.available(), reason="an unbounded fork bomb is safe only under a pids cgroup cap, "
+                    "which this user cannot create here")
+def test_an_unbounded_fork_bomb_is_capped_even_for_root(spec: Path, token: str) -> None:
+    # Every process forks forever; RLIMIT_NPROC would not stop it as root, the pids cgroup does.
+    body = (
+        "    while True:\n"
+        "        try:\n"
+        "            os.fork()\n"
+        "        except OSError:\n"
+        "            time.sleep(0.05)\n"
+    )
+    report = attack(spec, token, body)
+    assert report.outcome == "rejected"
+    assert "more than 512 processes and threads" in only(report, "NEMO310")
     none_survive(token, spec.parent)
     carries_on(spec)
 
