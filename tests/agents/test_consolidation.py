@@ -241,3 +241,24 @@ def test_nemo_consolidate_samples_prints_each_proposals_score(tmp_path):
                               env={**os.environ, "NEMO_SCRIPTED_DIR": str(folder)})
     assert "3 proposals; minimum Bayes risk chose proposal 1" in text_run.stdout
     assert "NEMO207" in text_run.stdout
+
+
+@pytest.mark.agent_cli
+def test_claude_code_writes_several_proposals_and_mbr_asks_about_the_near_tie(tmp_path, model_server, claude_bin):
+    def proposal(route: str, block: str) -> Route:
+        return Route(route, [support.claude_write("furniture.model.md", block),
+                             support.claude_write("assumptions.json", support.canned("assumptions.json")),
+                             text("A two-product LP.")])
+
+    server = model_server([proposal("work/consolidate-2", INTEGER), proposal("You are consolidating", BLOCK)]
+                          + support.claude_routes())
+    spec = support.furniture(tmp_path, "agent: claude-code\nautonomous: true\nsamples: 3\nagent_options:\n"
+                                       f"  base_url: {server.url}\n  api_key_env: NEMO_TEST_KEY\n"
+                                       f"  command: {claude_bin}\n")
+    import os
+    os.environ["NEMO_TEST_KEY"] = "dummy"
+    report = asyncio.run(run(spec))
+    assert report.outcome == "validated", [f.message for f in report.findings]
+    (question,) = [f for f in report.findings if f.code == "NEMO207"]
+    assert "proposal 2 of 3" in question.message and "differs in vars" in question.message
+    assert "make[P]: {domain: continuous}" in Path(report.files["consolidated"]).read_text()
