@@ -8,18 +8,17 @@ permission denials and the error subtype.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 from . import install
 from .base import AgentTask
-from .cli import ProgramAgent, base_environment
+from .cli import PROXY_VARS, ProgramAgent, base_environment
 from .options import AgentOptions
 from .session import Session, parse_json_line
 
 _WRITE_TOOLS = ("Write", "Edit", "MultiEdit", "NotebookEdit")
-_PASSTHROUGH = ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_CUSTOM_HEADERS")
+_PASSTHROUGH = (*PROXY_VARS, "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_CUSTOM_HEADERS")
 QUIET = {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1", "DISABLE_TELEMETRY": "1",
          "DISABLE_ERROR_REPORTING": "1", "DISABLE_BUG_COMMAND": "1", "DISABLE_NON_ESSENTIAL_MODEL_CALLS": "1"}
 """Keep the CLI from phoning home: only the model API is contacted."""
@@ -54,10 +53,7 @@ class ClaudeCodeAgent(ProgramAgent):
         key = self.options.api_key()
         if key:
             extra["ANTHROPIC_API_KEY"] = key
-        for name in _PASSTHROUGH:
-            if os.environ.get(name):
-                extra[name] = os.environ[name]
-        return base_environment(home, extra)
+        return base_environment(home, extra, _PASSTHROUGH)
 
     def prepare_home(self, task: AgentTask, home: Path) -> None:
         # A user logged in with a subscription (no API key) keeps that login in the private HOME.

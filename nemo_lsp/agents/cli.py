@@ -30,13 +30,20 @@ PROMPT_TEMPLATES = ("agents/contract.md.j2", "agents/optimizer.md.j2", "agents/s
                     "agents/repair.md.j2", "agents/consolidate.md.j2")
 
 
-def base_environment(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A small environment for an agent's program: no secrets but the ones the backend adds.
+PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY")
+"""Copied from our environment when set: an agent behind a proxy must reach its model."""
+
+
+def base_environment(home: Path, extra: Mapping[str, str] | None = None,
+                     passthrough: tuple[str, ...] = PROXY_VARS) -> dict[str, str]:
+    """A small environment for an agent's program: no secrets but the ones the backend adds, and
+    the `passthrough` variables that are set here.
 
     PATH starts with this interpreter's folder so the agent's `python` has Pyomo and HiGHS.
     """
     env = {"PATH": default_path(), "HOME": str(home), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb",
            "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(home / "tmp")}
+    env.update({name: os.environ[name] for name in passthrough if os.environ.get(name)})
     env.update(extra or {})
     return env
 

@@ -20,7 +20,6 @@ from .options import AgentOptions
 from .session import Session, parse_json_line
 
 DISABLED = ("plugins", "remote_plugin", "apps", "in_app_updates", "api_key_model_discovery")
-_PASSTHROUGH = ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY")
 
 
 def _toml(value: str) -> str:
@@ -74,9 +73,6 @@ class CodexAgent(ProgramAgent):
         key = self.options.api_key()
         if key:
             extra[self._key_env()] = key
-        for name in _PASSTHROUGH:
-            if os.environ.get(name):
-                extra[name] = os.environ[name]
         return base_environment(home, extra)
 
     def prepare_home(self, task: AgentTask, home: Path) -> None:

@@ -23,7 +23,6 @@ from .options import AgentOptions
 from .session import Session, parse_json_line
 
 WORKER = Path(__file__).resolve().with_name("openhands_worker.py")
-_PASSTHROUGH = ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY")
 
 
 class OpenHandsAgent(ProgramAgent):
@@ -66,9 +65,6 @@ class OpenHandsAgent(ProgramAgent):
         key_env = self.options.api_key_env
         if key_env and os.environ.get(key_env):
             extra[key_env] = os.environ[key_env]
-        for name in _PASSTHROUGH:
-            if os.environ.get(name):
-                extra[name] = os.environ[name]
         return base_environment(home, extra)
 
     def parse(self, line: str, session: Session, task: AgentTask) -> None:
