@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from ..findings import Finding, Span, finding
 from .data import ModelData
 from .evaluate import Budget, BudgetExceeded, EvalError, Evaluator
-from .expr import Expr, relation
+from .expr import UNARY, Expr, relation
 from .syntax import Index, Model
 
-DATA, LINEAR, NONLINEAR = 0, 1, 2
+DATA, LINEAR, QUADRATIC, NONLINEAR = 0, 1, 2, 3
+"""Degree of an expression in the decision variables: data only, linear, quadratic, anything else."""
 _DATA_ERRORS = (TypeError, ValueError, ArithmeticError)
 """What evaluating a checked expression on the data can still raise (`'bread' < 1`, `-'bread'`)."""
 DEFAULT_BUDGET = 200_000
@@ -93,7 +94,7 @@ class _Checker:
             self.error("NEMO132", f"{where} may use data and indices, not decision variables", e.span)
 
     def degree(self, e: Expr, node: ast.expr, scope: _Scope, condition: bool = False) -> int:
-        """The polynomial degree in the decision variables (0 data, 1 linear, 2 nonlinear)."""
+        """The degree in the decision variables: DATA, LINEAR, QUADRATIC or NONLINEAR (see model/classify.py)."""
         d = self._degree(e, node, scope, condition)
         return d
 
@@ -110,19 +111,9 @@ class _Checker:
             if isinstance(node.op, (ast.Add, ast.Sub)):
                 return max(a, b)
             if isinstance(node.op, ast.Mult):
-                if a >= LINEAR and b >= LINEAR:
-                    self.error("NEMO127", "this multiplies two decision-variable expressions, which makes the "
-                               "model nonlinear; the formal agent supports linear models (LP/MILP). Linearize "
-                               "it (e.g. with a binary and a big-M bound) or move one factor into data.",
-                               e.span_of(node))
-                    return NONLINEAR
-                return a + b
+                return _times(a, b)
             if isinstance(node.op, ast.Div):
-                if b >= LINEAR:
-                    self.error("NEMO127", "dividing by a decision variable is nonlinear; multiply both sides "
-                               "of the constraint instead", e.span_of(node.right))
-                    return NONLINEAR
-                return a
+                return NONLINEAR if b >= LINEAR else a
             if isinstance(node.op, ast.Mod):
                 if max(a, b) >= LINEAR:
                     self.error("NEMO127", "`%` applies to data and indices, not decision variables",
@@ -131,11 +122,7 @@ class _Checker:
                 return DATA
             if isinstance(node.op, ast.Pow):
                 exp = ast.literal_eval(node.right) if not isinstance(node.right, ast.Name) else None
-                if a >= LINEAR and exp not in (0, 1):
-                    self.error("NEMO127", f"`** {exp}` of a decision variable is nonlinear; the formal agent "
-                               "supports linear models (LP/MILP)", e.span_of(node))
-                    return NONLINEAR
-                return a if exp != 0 else DATA
+                return _power(a, exp)
         if isinstance(node, ast.UnaryOp):
             d = self._degree(e, node.operand, scope, cond)
             if isinstance(node.op, ast.Not) and not cond:
@@ -214,9 +201,11 @@ class _Checker:
             d = self._degree(e, gen.elt, inner, False)
         else:
             d = max((self._degree(e, a, scope, False) for a in node.args), default=DATA)
-        if fn in ("min", "max", "abs") and d > DATA:
-            self.error("NEMO127", f"`{fn}` of a decision variable is nonlinear; model it with an auxiliary "
-                       "variable and two constraints", e.span_of(node))
+        if fn in ("min", "max") and d > DATA:
+            self.error("NEMO127", f"`{fn}` of decision variables is not smooth and no backend takes it as it is; "
+                       "model it with an auxiliary variable and two constraints", e.span_of(node))
+            return NONLINEAR
+        if fn in UNARY and d > DATA:
             return NONLINEAR
         return d
 
@@ -271,6 +260,39 @@ class _Checker:
             self.error("NEMO125", f"`{n}` takes {expected} ind{'ex' if expected == 1 else 'ices'} "
                        f"({', '.join(sets)}); {given} given", e.span_of(node))
         return LINEAR if n in self.model.vars else DATA
+
+
+def _times(a: int, b: int) -> int:
+    """The degree of a product: degrees add, and anything past quadratic is general nonlinear."""
+    return NONLINEAR if a + b > QUADRATIC else a + b
+
+
+def _power(a: int, exp: object) -> int:
+    """The degree of `E ** exp` for a constant exponent (a whole power of a linear term stays polynomial)."""
+    if isinstance(exp, float) and exp.is_integer():
+        exp = int(exp)
+    if a == DATA or exp == 0:
+        return DATA
+    if exp == 1:
+        return a
+    if isinstance(exp, int) and exp > 1 and a * exp <= QUADRATIC:
+        return a * exp
+    return NONLINEAR
+
+
+def expression_degrees(model: Model) -> tuple[int | None, dict[str, int]]:
+    """The objective's degree and each constraint's (the larger side), for classifying the problem."""
+    c = _Checker(model)
+    objective = None
+    if model.objective is not None and not isinstance(model.objective.expr.tree, ast.Compare):
+        objective = c.degree(model.objective.expr, model.objective.expr.tree, _Scope())
+    constraints: dict[str, int] = {}
+    for con in model.constraints.values():
+        scope = c.index_scope(con.index, con.span)
+        rel = relation(con.expr.tree)
+        if scope is not None and rel is not None:
+            constraints[con.name] = max(c.degree(con.expr, o, scope) for o in rel[0])
+    return objective, constraints
 
 
 def check_model(model: Model, data: ModelData | None = None, budget: int = DEFAULT_BUDGET) -> list[Finding]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import math
 import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ _CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE:
         ast.Eq: operator.eq, ast.NotEq: operator.ne}
 
 
+_MATH = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt}
 _OP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Mod: "%"}
 MAX_POWER_BITS = 4096
 """An integer power larger than this many bits is computed as a float (9**99999999 would take minutes)."""
@@ -108,7 +110,13 @@ class Evaluator:
                 if isinstance(node.op, ast.Pow):
                     return _power(left, right, node)
                 return _BIN[type(node.op)](left, right)
+            except EvalError:
+                if self.checking(node.left):
+                    return 0.0
+                raise
             except ZeroDivisionError:
+                if self.checking(node.left if isinstance(node.op, ast.Pow) else node.right):
+                    return 0.0
                 raise EvalError("division by zero", node) from None
             except OverflowError:
                 raise EvalError("the result is too large to compute", node) from None
@@ -204,7 +212,24 @@ class Evaluator:
                 raise EvalError(f"`{fn}` over an empty set", node)
             return min(items) if fn == "min" else max(items)
         args = [self.eval(a, env) for a in node.args]
+        if fn in _MATH:
+            try:
+                return _MATH[fn](args[0])
+            except (ValueError, OverflowError, TypeError) as err:
+                if self.checking(node.args[0]):
+                    return 0.0
+                raise EvalError(f"`{fn}({_shown(args[0])})` cannot be computed ({err})", node) from None
         return {"abs": lambda: abs(args[0]), "min": lambda: min(args), "max": lambda: max(args)}[fn]()
+
+    def checking(self, node: ast.AST) -> bool:
+        """True when an operand that failed holds decision variables, read as placeholders while checking.
+
+        Checking indices reads every variable as 0, so `log(x)` or `a / x` fail there without any
+        error in the data: the solver's values will differ. Decision values (`values`) get no pass.
+        """
+        if self.values is not None:
+            return False
+        return any(isinstance(n, ast.Name) and n.id in self.var_index for n in ast.walk(node))
 
     def generate(self, gen: ast.GeneratorExp, env: dict[str, Any]) -> Iterator[Any]:
         gens = [(_names(g.target), g.iter.id) for g in gen.generators]  # type: ignore[attr-defined]

@@ -13,8 +13,12 @@ from dataclasses import dataclass
 
 from ..findings import Finding, Span, finding
 
-FUNCTIONS = {"sum", "min", "max", "abs", "len"}
-"""Callable names. `sum` takes a generator; `min`, `max`, `abs` only data (a variable inside is nonlinear)."""
+FUNCTIONS = {"sum", "min", "max", "abs", "len", "exp", "log", "sqrt"}
+"""Callable names. `sum` takes a generator; `min` and `max` only data; `abs`, `exp`, `log` and `sqrt` take
+one argument, data or decision variables (a variable inside makes the model nonlinear: see model/classify.py)."""
+
+UNARY = ("abs", "exp", "log", "sqrt")
+"""The functions of one argument, which the nonlinear backends (SCIP, Gurobi, IPOPT) take as they are."""
 
 MAX_DEPTH = 100
 """Deepest expression the checker and the evaluator (which recurse, several frames a level) will take."""
@@ -168,8 +172,8 @@ def _check_call(node: ast.Call, expr: Expr) -> list[Finding]:
         return [finding("NEMO123", "write sums as `sum(EXPR for i in SET)`", expr.span_of(node))]
     if name == "len" and not (len(node.args) == 1 and isinstance(node.args[0], ast.Name)):
         return [finding("NEMO123", "`len` takes a set name: `len(SET)`", expr.span_of(node))]
-    if name == "abs" and len(node.args) != 1:
-        return [finding("NEMO123", "`abs` takes one argument", expr.span_of(node))]
+    if name in UNARY and (len(node.args) != 1 or isinstance(node.args[0], ast.GeneratorExp)):
+        return [finding("NEMO123", f"`{name}` takes one argument: `{name}(EXPR)`", expr.span_of(node))]
     if name in ("min", "max") and len(node.args) < 2 and not (
             len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp)):
         return [finding("NEMO123", f"`{name}` takes two or more arguments or a generator", expr.span_of(node))]

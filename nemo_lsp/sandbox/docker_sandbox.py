@@ -209,7 +209,8 @@ def dockerfile_dir() -> Path:
 def build_args() -> dict[str, str]:
     """Versions installed next to nemo-lsp, so the container solves with the same code."""
     args = {"PYTHON_VERSION": f"{sys.version_info.major}.{sys.version_info.minor}"}
-    for pkg, arg in (("pyomo", "PYOMO_VERSION"), ("highspy", "HIGHSPY_VERSION"), ("numpy", "NUMPY_VERSION")):
+    for pkg, arg in (("pyomo", "PYOMO_VERSION"), ("highspy", "HIGHSPY_VERSION"), ("numpy", "NUMPY_VERSION"),
+                     ("pyscipopt", "PYSCIPOPT_VERSION")):
         try:
             args[arg] = md.version(pkg)
         except md.PackageNotFoundError:

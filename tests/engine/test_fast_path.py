@@ -27,7 +27,19 @@ from nemo_lsp.engine import Settings, run  # noqa: E402
 from nemo_lsp.resources import templates_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((REPO / "examples").glob("*.opt.md")) + sorted((REPO / "examples" / "large").glob("*.opt.md"))
+
+
+def _linear(path: Path) -> bool:
+    """The direct route is for the linear examples (LP, MILP); the others go to their own solvers."""
+    from nemo_lsp.analysis import analyze
+    from nemo_lsp.model.classify import classify
+
+    a = analyze(path.read_text(encoding="utf-8"))
+    return a.model is not None and classify(a.model, a.data).name in ("LP", "MILP")
+
+
+EXAMPLES = [e for e in sorted((REPO / "examples").glob("*.opt.md")) + sorted((REPO / "examples" / "large").glob(
+    "*.opt.md")) if _linear(e)]
 
 
 def load_harness() -> Any:

@@ -236,6 +236,12 @@ async def lenses(client: LanguageClient, uri: str) -> list[types.CodeLens]:
     return list(await client.text_document_code_lens_async(types.CodeLensParams(text_document=doc_id(uri))) or [])
 
 
+async def run_lens_titles(client: LanguageClient, uri: str) -> list[str]:
+    """The lenses' titles without the problem-class lens over the objective (shown before any run)."""
+    return [lens.command.title for lens in await lenses(client, uri) if " · solver " not in lens.command.title
+            and "no solver installed" not in lens.command.title]
+
+
 async def hover(client: LanguageClient, uri: str, pos: types.Position) -> str | None:
     result = await client.text_document_hover_async(types.HoverParams(text_document=doc_id(uri), position=pos))
     if result is None:

@@ -10,7 +10,7 @@ from pytest_lsp import LanguageClient
 
 from .lsp_support import (alive, edit, example_text, lenses, open_doc, position, processes_in, progress_tokens,
                           replaced, save, wait_for_code, wait_new_progress, wait_progress_end, wait_published,
-                          wait_until, with_code, write_spec)
+                          wait_until, with_code, write_spec, run_lens_titles)
 
 HANGING_OPTIMIZER = '''"""Edited by hand: the engine keeps a user's optimizer and runs it as it is."""
 
@@ -139,4 +139,4 @@ async def test_while_a_run_is_going_the_title_lens_says_so(client: LanguageClien
 
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
     await wait_progress_end(client, token)
-    assert [lens.command.title for lens in await lenses(client, uri)] == ["▶ Solve"]
+    assert await run_lens_titles(client, uri) == ["▶ Solve"]

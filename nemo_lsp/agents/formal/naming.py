@@ -31,8 +31,9 @@ def safe(name: str, reserved: frozenset[str] | set[str]) -> str:
 class Renamer(ast.NodeTransformer):
     """Replaces each Name by what `rename` returns (an expression's source text)."""
 
-    def __init__(self, rename: Callable[[str, ast.Name], str | None]) -> None:
+    def __init__(self, rename: Callable[[str, ast.Name], str | None], functions: dict[str, str] | None = None) -> None:
         self.rename = rename
+        self.functions = functions or {}
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         new = self.rename(node.id, node)
@@ -41,7 +42,10 @@ class Renamer(ast.NodeTransformer):
         return ast.copy_location(ast.parse(new, mode="eval").body, node)
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
-        node.args = [self.visit(a) for a in node.args]  # keep the function name (sum, len...) as is
+        node.args = [self.visit(a) for a in node.args]  # builtins (sum, len, abs...) keep their name
+        fn = node.func.id if isinstance(node.func, ast.Name) else None
+        if fn in self.functions:
+            node.func = ast.copy_location(ast.parse(self.functions[fn], mode="eval").body, node.func)
         return node
 
     def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
@@ -59,7 +63,9 @@ class Renamer(ast.NodeTransformer):
         return target
 
 
-def unparse(tree: ast.expr, rename: Callable[[str, ast.Name], str | None]) -> str:
+def unparse(tree: ast.expr, rename: Callable[[str, ast.Name], str | None],
+            functions: dict[str, str] | None = None) -> str:
+    """The expression's source with names renamed and model functions (`exp`, ...) spelled for the target."""
     import copy
 
-    return ast.unparse(Renamer(rename).visit(copy.deepcopy(tree)))
+    return ast.unparse(Renamer(rename, functions).visit(copy.deepcopy(tree)))

@@ -11,6 +11,8 @@ from .naming import PYOMO_RESERVED, safe, unparse
 
 LOCALS = frozenset({"model", "pyo", "data", "sets", "params", "math"})
 DOMAIN = {"continuous": "pyo.Reals", "integer": "pyo.Integers", "binary": "pyo.Binary"}
+FUNCTIONS = {"exp": "pyo.exp", "log": "pyo.log", "sqrt": "pyo.sqrt"}
+"""Model functions as Pyomo expressions (they also evaluate plain numbers); `abs` is Python's, which Pyomo overloads."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class PyomoEmitter:
             if name in self.m.params:
                 return self.local[name]
             return safe(name, LOCALS | set(self.m.params))
-        return unparse(tree, rename)
+        return unparse(tree, rename, FUNCTIONS)
 
     def rule_args(self, index: Index) -> tuple[str, str]:
         """The Pyomo index sets and the rule's parameters for an indexed declaration."""

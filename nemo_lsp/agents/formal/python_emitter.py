@@ -14,6 +14,7 @@ from ...model.syntax import Index, Model
 from .naming import safe, unparse
 
 LOCALS = frozenset({"data", "decisions", "sets", "params", "check", "objective", "math"})
+FUNCTIONS = {"exp": "math.exp", "log": "math.log", "sqrt": "math.sqrt"}
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class PythonEmitter:
         return self.lines[line].strip() if 0 <= line < len(self.lines) else ""
 
     def expr(self, tree: ast.expr) -> str:
-        return unparse(tree, lambda name, node: self.names.get(name) or safe(name, LOCALS | set(self.names)))
+        return unparse(tree, lambda name, node: self.names.get(name) or safe(name, LOCALS | set(self.names)),
+                       FUNCTIONS)
 
     def loops(self, index: Index | None) -> tuple[list[str], str]:
         """`for` headers for an index (one per binding, then the filter) and the key expression."""
