@@ -112,3 +112,16 @@ def openhands_routes(optimizer: str = "optimizer.py", repaired: str | None = Non
         Route(SIMULATOR_PROMPT, [create("furniture.simulator.py", "simulator.py"),
                                  tool("finish", message="wrote the simulator")]),
     ]
+
+
+# --- the gate and the probe: a simulator that forgets a limit, an optimizer that caps itself --------
+
+JUDGE = canned("simulator.py")
+NO_LABOUR = JUDGE.replace('for resource in ("wood", "labour"):', 'for resource in ("wood",):')
+"""A simulator that forgets the labour limit: it fails the CHECK below."""
+RIGHT = canned("optimizer.py")
+CAPPED = RIGHT.replace("    return m\n",
+                       "    m.cap = pyo.Constraint(m.P, rule=lambda m, p: m.make[p] <= 12)\n    return m\n")
+"""An optimizer capped at 12 of each product: validated, but the probe finds a better neighbour."""
+CHECK = ("checks:\n  - name: too much labour\n    decisions: {make: {chair: 46, table: 0}}\n"
+         "    feasible: false\n")

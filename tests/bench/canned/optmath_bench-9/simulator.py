@@ -13,8 +13,8 @@ def simulate(data, decisions):
     used = [(int(i), int(j)) for i, j, x in decisions.get("go", []) if x > 0.5]
     nxt = dict(used)
     v = []
-    if len(used) != n or len(nxt) != n:
-        v.append({"constraint": "one arc out of each city", "amount": abs(len(used) - n) or 1})
+    if len(used) != n or len(nxt) != n or len({j for _, j in used}) != n:
+        v.append({"constraint": "one arc out of and one into each city", "amount": abs(len(used) - n) or 1})
     seen, city = [], 0
     while city in nxt and city not in seen:
         seen.append(city)
