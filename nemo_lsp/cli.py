@@ -74,6 +74,31 @@ def usage_line(usage: dict[str, dict[str, Any]]) -> str:
     return f"{len(usage)} session(s), {turns} turn(s), {tokens_in:,} tokens in / {tokens_out:,} out{cost}"
 
 
+def memory_line(memory: dict[str, Any]) -> str:
+    """The memory entries the modules' prompts showed, and what became of this run."""
+    used: dict[str, list[str]] = {}
+    for role, entries in (memory.get("used") or {}).items():
+        for e in entries:
+            used.setdefault(f"{e.get('id')} ({e.get('title')})", []).append(role)
+    shown = "; ".join(f"{name} for the {' and '.join(roles)}" for name, roles in used.items())
+    parts = [f"examples used: {shown}" if shown else "no examples used"]
+    if memory.get("saved"):
+        parts.append(f"saved as {memory['saved']}")
+    elif memory.get("note"):
+        parts.append(str(memory["note"]))
+    return "; ".join(parts)
+
+
+def _class_line(problem: dict[str, Any] | None, choice: dict[str, Any] | None) -> str:
+    """`NLP (convexity not decided) -> scip: why`, from the report's problem_class and solver_choice."""
+    label = (problem or {}).get("label") or "class unknown"
+    if not choice:
+        return label
+    reason = str(choice.get("reason") or "")
+    reason = reason.split(": ", 1)[1] if reason.startswith(label + ": ") else reason
+    return f"{label} -> {choice.get('solver') or 'no solver'}: {reason}"
+
+
 def print_report(report: Any, out: TextIO, show_all: bool, limit: int) -> None:
     path = _display_path(report.spec)
     sol, ver = report.solution, report.verdict
@@ -81,8 +106,10 @@ def print_report(report: Any, out: TextIO, show_all: bool, limit: int) -> None:
     if sol is not None:
         solver = f" ({sol.solver} {sol.solver_version})" if sol.solver else ""
         out.write(f"  status      {sol.status}{solver}\n")
-        if sol.objective is not None:
-            out.write(f"  objective   {_fmt(sol.objective)}  ({sol.sense or 'objective'})\n")
+    if report.problem_class or report.solver_choice:
+        out.write(f"  class       {_class_line(report.problem_class, report.solver_choice)}\n")
+    if sol is not None and sol.objective is not None:
+        out.write(f"  objective   {_fmt(sol.objective)}  ({sol.sense or 'objective'})\n")
     verdicts = {
         "validated": "validated: the simulator found every constraint satisfied and the same objective",
         "expected": "as expected: the spec declares this outcome",
@@ -93,6 +120,16 @@ def print_report(report: Any, out: TextIO, show_all: bool, limit: int) -> None:
     }
     checked = f" ({ver.checked} checks)" if ver is not None and report.outcome == "validated" else ""
     out.write(f"  validation  {verdicts.get(report.outcome, report.outcome)}{checked}\n")
+    if report.gate is not None:
+        fixed = sum(r.get("outcome") == "repaired" for r in report.gate.get("repairs") or [])
+        after = f" (after {fixed} simulator repair{'s' if fixed > 1 else ''})" if fixed else ""
+        out.write(f"  gate        simulator gate: {report.gate.get('summary')}{after}\n")
+    if report.probe is not None and report.probe.get("state") != "off":
+        probe = report.probe
+        shown = (f"{probe.get('scored')}/{probe.get('generated')} neighbours scored in {probe.get('seconds', 0):.2f} s, "
+                 f"{'a better one found (NEMO412)' if probe.get('state') == 'found' else 'none better'}"
+                 if probe.get("state") in ("found", "none better") else probe.get("state"))
+        out.write(f"  probe       falsification probe: {shown}\n")
     expect = report.expect or {}
     if "objective" in expect and sol is not None and sol.objective is not None:
         mismatch = any(f.code == "NEMO406" for f in report.findings)
@@ -121,6 +158,8 @@ def print_report(report: Any, out: TextIO, show_all: bool, limit: int) -> None:
         out.write(f"  repair      round {r['round']}: {r['outcome']}\n")
     if report.usage:
         out.write(f"  agent use   {usage_line(report.usage)}\n")
+    if report.memory:
+        out.write(f"  memory      {memory_line(report.memory)}\n")
     total = report.timings.get("total")
     if total is not None:
         out.write(f"  time        {total:.2f} s\n")
@@ -144,7 +183,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
     overrides = {"agent": args.agent, "time_limit": args.time_limit, "memory_limit": args.memory_limit,
                  "regenerate": True if args.regenerate else None, "sandbox": args.sandbox,
                  "repair_rounds": args.repair_rounds, "autonomous": True if args.autonomous else None,
-                 "agent_options": {k: v for k, v in agent_options.items() if v is not None} or None}
+                 "probe": args.probe,
+                 "agent_options": {k: v for k, v in agent_options.items() if v is not None} or None,
+                 "memory": "off" if args.no_memory else str(Path(args.memory).expanduser().resolve())
+                 if args.memory else None}
     show = _progress(sys.stderr.isatty() and not args.json)
     report = asyncio.run(run(Path(args.file), overrides=overrides, progress=show,
                              max_spec_bytes=args.max_spec_bytes))
@@ -247,10 +289,47 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     ok, why = docker_status()
     print(f"  sandbox docker  {'available: ' if ok else 'unavailable: '}{why}")
+    print("solvers:")
+    for line in solver_lines():
+        print(f"  {line}")
     print("agents:")
     for name, ok, why in agent_availability():
         print(f"  {name:15s} {'yes' if ok else 'no '}  {why}")
     return 0
+
+
+def solver_lines() -> list[str]:
+    """One line per backend: found (version, the classes it solves) or how to install it."""
+    from .solvers import BACKENDS, available_solvers
+    from .solvers.probe import HIDE_ENV, hidden
+
+    found = available_solvers()
+    lines = []
+    for name, b in BACKENDS.items():
+        classes = sorted(b.global_classes | b.convex_classes | b.local_classes,
+                         key=("LP", "MILP", "QP", "MIQP", "NLP", "MINLP").index)
+        shown = ", ".join(c + (" (convex)" if c in b.convex_classes and c not in b.global_classes
+                               and c not in b.local_classes else " (local)" if c in b.local_classes else "")
+                          for c in classes)
+        if name in found:
+            lines.append(f"{name:15s} {b.distribution} {found[name]}{_engine_version(name)}: {shown}")
+        elif name in hidden():
+            lines.append(f"{name:15s} hidden by {HIDE_ENV}")
+        else:
+            lines.append(f"{name:15s} not installed ({b.install}): {shown}")
+    return lines
+
+
+def _engine_version(name: str) -> str:
+    """The solver library's own version when it differs from its Python package's (SCIP in pyscipopt)."""
+    if name != "scip":
+        return ""
+    try:
+        import pyscipopt
+
+        return f" (SCIP {pyscipopt.Model().version()})"
+    except Exception:  # noqa: BLE001 - a broken install is shown as found without the library's version
+        return ""
 
 
 def cmd_agents(args: argparse.Namespace) -> int:
@@ -329,10 +408,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--repair-rounds", type=int,
                    help="repair rounds after a rejected answer (default 2 for coding agents, 0 for formal)")
     s.add_argument("--sandbox", help="where generated code runs (default: local)")
+    s.add_argument("--probe", type=float, metavar="SECONDS",
+                   help="time for the falsification probe to score neighbours of a validated answer "
+                        "(default 1; 0 turns it off)")
     s.add_argument("--time-limit", type=float, help="solver time limit in seconds (default 60)")
     s.add_argument("--memory-limit", type=int, help="memory limit for generated code in MB (default 4096)")
     s.add_argument("--regenerate", action="store_true",
                    help="regenerate even files you edited (your versions are backed up under .nemo/)")
+    s.add_argument("--memory", metavar="DIR", help="the memory folder to learn from and save to (default: "
+                   "NEMO_MEMORY, else .nemo/memory/ beside the spec)")
+    s.add_argument("--no-memory", action="store_true", help="neither read examples from memory nor save this run")
     s.add_argument("--all", action="store_true", help="show zero-valued decisions too")
     s.add_argument("--rows", type=int, default=50, help="decision rows to print (0: all; default 50)")
     s.add_argument("--max-spec-bytes", type=int, default=MAX_SPEC_BYTES, help=argparse.SUPPRESS)
@@ -374,6 +459,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("doctor", help="show versions, solvers and sandbox isolation on this machine")
     d.set_defaults(func=cmd_doctor)
+
+    from .memory.cli import add_parser as add_memory
+
+    add_memory(sub)
 
     b = sub.add_parser("bench", add_help=False, help="run benchmark problems through the pipeline and score them; "
                        "`nemo bench report DIR` re-scores a stored run (`nemo bench --help`)")

@@ -137,6 +137,9 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "NEMO408": (Severity.ERROR, "decisions do not match the model's variables"),
     "NEMO409": (Severity.INFO, "outcome matches the expected status"),
     "NEMO410": (Severity.INFO, "optimizer candidates disagree"),
+    "NEMO420": (Severity.WARNING, "answer is a local optimum only"),
+    "NEMO411": (Severity.ERROR, "simulator fails a check"),
+    "NEMO412": (Severity.ERROR, "a better feasible neighbour proves the answer not optimal"),
     # 5xx: agents and environment
     "NEMO501": (Severity.ERROR, "unknown agent"),
     "NEMO502": (Severity.ERROR, "agent failed"),
@@ -150,6 +153,7 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "NEMO510": (Severity.ERROR, "agent ran out of turns"),
     "NEMO511": (Severity.ERROR, "model API unreachable"),
     "NEMO520": (Severity.ERROR, "cannot write the run's files"),
+    "NEMO530": (Severity.ERROR, "no installed solver handles the problem class"),
     "NEMO590": (Severity.ERROR, "internal error"),
 }
 

@@ -16,16 +16,30 @@ from ..analysis import Analysis
 from ..findings import Finding
 from .options import AgentOptions
 
-ROLES = ("optimizer", "simulator", "repair", "consolidate")
+ROLES = ("optimizer", "simulator", "repair", "repair_simulator", "consolidate")
 """`repair` rewrites the optimizer with the simulator's evidence; it writes the optimizer's file.
-`consolidate` writes a model block (NAME.model.md) and assumptions.json, not code."""
+`repair_simulator` rewrites the simulator with the checks it failed (the simulator gate); it writes
+the simulator's file. `consolidate` writes a model block (NAME.model.md) and assumptions.json, not code."""
 CONTRACT = {
     "optimizer": ("build_model", "solve"),
     "simulator": ("simulate",),
     "repair": ("build_model", "solve"),
+    "repair_simulator": ("simulate",),
     "consolidate": (),
 }
 """Functions each role's module must define (the optimizer needs one of the two)."""
+WRITES = {"repair": "optimizer", "repair_simulator": "simulator"}
+"""Roles that rewrite another role's module: the module they write."""
+
+
+def writes(role: str) -> str:
+    """The module a role's session writes: a repair writes the module it repairs."""
+    return WRITES.get(role, role)
+
+
+def session_name(role: str, round: int = 1) -> str:
+    """`repair-N` / `repair-simulator-N` for repairs (their workspace, transcript and canned file), else the role."""
+    return f"{role.replace('_', '-')}-{round}" if role in WRITES else role
 
 
 @dataclass(frozen=True)
@@ -56,7 +70,7 @@ class AgentTask:
     @property
     def contract_role(self) -> str:
         """The role whose contract the written module must meet (repair writes an optimizer)."""
-        return "optimizer" if self.role == "repair" else self.role
+        return writes(self.role)
 
 
 @dataclass(frozen=True)

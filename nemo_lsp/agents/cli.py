@@ -27,7 +27,7 @@ from .process import ProcessOutcome, run_program
 from .session import Session
 
 PROMPT_TEMPLATES = ("agents/contract.md.j2", "agents/optimizer.md.j2", "agents/simulator.md.j2",
-                    "agents/repair.md.j2", "agents/consolidate.md.j2")
+                    "agents/repair.md.j2", "agents/consolidate.md.j2", "agents/examples.md.j2")
 
 
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY")

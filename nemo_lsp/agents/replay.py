@@ -25,6 +25,7 @@ from pathlib import Path
 from .. import __version__
 from ..analysis import Analysis
 from ..findings import Finding
+from .base import session_name, writes
 
 MODES = ("trajectory", "final")
 
@@ -67,13 +68,14 @@ class ReplayAgent:
             workspace = self.folder / str(record["workspace"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        installs_as = "optimizer" if role == "repair" else role
+        installs_as = writes(role)
+        repairs = installs_as != role
         if self.mode == "final":
-            candidates = [] if role == "repair" else [workspace / f"{spec_name}.{installs_as}.py"]
+            candidates = [] if repairs else [workspace / f"{spec_name}.{installs_as}.py"]
         else:
-            session = f"repair-{round}" if role == "repair" else role
+            session = session_name(role, round)
             candidates = [workspace / ".nemo" / spec_name / "work" / session / f"{spec_name}.{installs_as}.py"]
-            if role != "repair":
+            if not repairs:
                 candidates.append(workspace / f"{spec_name}.{installs_as}.py")  # e.g. a run of the formal agent
         return next((c for c in candidates if c.is_file() and not c.is_symlink()), None)
 

@@ -1,7 +1,8 @@
 """`scripted`: replays canned modules from a folder, for tests and for offline replays of stored runs.
 
 The folder (`NEMO_SCRIPTED_DIR`, or agent_options.base_url as a path) holds, per role,
-`ROLE.py` (e.g. `optimizer.py`, `simulator.py`, `repair-1.py` for the first repair round;
+`ROLE.py` (e.g. `optimizer.py`, `simulator.py`, `repair-1.py` for the first repair round,
+`repair-simulator-1.py` for the first simulator repair (the simulator gate);
 `consolidate.md` and `assumptions.json` for consolidation (`consolidate-K.md`, `assumptions-K.json`
 for the K-th proposal); `optimizer-K.py` for the K-th
 self-consistency candidate, falling back to `optimizer.py`) and
@@ -20,7 +21,7 @@ from .. import __version__
 from ..analysis import Analysis
 from ..findings import Finding
 from ..fsutil import sha256_bytes
-from .base import AgentResult, AgentTask
+from .base import AgentResult, AgentTask, session_name
 from .failures import classify, to_finding
 from .options import AgentOptions
 
@@ -70,7 +71,7 @@ class ScriptedAgent:
             return AgentResult(findings=(to_finding(failure, agent=self.name, role=task.role, where=where,
                                                     timeout=0, endpoint=None, key_env=None),))
         spec = task.spec_path.name.removesuffix(".opt.md")
-        stem = task.role if task.role != "repair" else f"repair-{(task.evidence or {}).get('round', 1)}"
+        stem = session_name(task.role, (task.evidence or {}).get("round", 1))
         error = self._find(spec, f"{stem}.error")
         if error is not None:
             text = error.read_text(encoding="utf-8")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis import Analysis
+from ..solvers import available_solvers
 from ..resources import render, templates_dir
 from .base import CONTRACT
 
@@ -63,11 +64,15 @@ def render_prompt(role: str, analysis: Analysis, *, workspace: Path, target: str
     context: dict[str, Any] = dict(workspace=str(workspace), target=target, spec_name=spec_name,
                                    data_file=DATA_FILE, spec_text=analysis.spec.text, memory=memory or [])
     if role == "simulator":
-        checks = analysis.spec.front.values.get("checks")
-        context["checks"] = json.dumps(checks, indent=1) if checks else ""
+        checks = (analysis.spec.front.values.get("checks") or []) + list(
+            (analysis.model.checks if analysis.model is not None else None) or [])
+        context["checks"] = json.dumps(checks, indent=1, default=str) if checks else ""
         context["schema"] = schema
     if role == "repair":
         context["evidence_lines"] = evidence_lines(evidence or {})
+        context["round"] = round
+    if role == "repair_simulator":
+        context["evidence_lines"] = list((evidence or {}).get("lines") or ["the simulator failed its checks"])
         context["round"] = round
     return render(f"agents/{role}.md.j2", **context)
 
@@ -80,7 +85,8 @@ def prepare(workspace: Path, analysis: Analysis, *, spec_name: str, data_file: P
     shutil.copyfile(data_file, workspace / DATA_FILE)
     shutil.copyfile(templates_dir() / "harness.py", workspace / HARNESS_FILE)
     (workspace / "CONTRACT.md").write_text(render("agents/contract.md.j2", data_file=DATA_FILE, stem=stem,
-                                                  tables=tables_of(analysis), var_names=var_names(analysis)),
+                                                  tables=tables_of(analysis), var_names=var_names(analysis),
+                                                  solvers=sorted(available_solvers().items())),
                                            encoding="utf-8")
     if previous is not None and previous.is_file():
         shutil.copyfile(previous, workspace / previous.name)
@@ -126,7 +132,7 @@ def contract_problems_in(source: str, filename: str, role: str) -> list[str]:
     needed = CONTRACT[role]
     if role in ("optimizer", "repair") and not defined & set(needed):
         return [f"{filename} defines neither build_model(data) nor solve(data)"]
-    if role == "simulator" and "simulate" not in defined:
+    if role in ("simulator", "repair_simulator") and "simulate" not in defined:
         return [f"{filename} does not define simulate(data, decisions)"]
     return []
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import scoring
@@ -114,8 +116,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             run_ray(todo, store, config, args.workers if args.workers > 1 else None, args.address,
                     progress.finished)
         else:
-            _start_warm_pool(args)
-            asyncio.run(run_local(todo, store, config, args.workers, progress.finished))
+            with _warm_pool(args):
+                asyncio.run(run_local(todo, store, config, args.workers, progress.finished))
     except KeyboardInterrupt:
         progress.close()
         sys.stderr.write(f"nemo bench: interrupted; {progress.done} of {len(problems)} done are kept in "
@@ -138,13 +140,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_warm_pool(args: argparse.Namespace) -> None:
-    """Warm workers start with the bench, importing Pyomo and HiGHS while the first agents write."""
-    count = args.workers if args.warm_workers is None else args.warm_workers
-    if count > 0 and args.sandbox in (None, "local"):
-        from ..sandbox import warm
+@contextlib.contextmanager
+def _warm_pool(args: argparse.Namespace) -> Iterator[None]:
+    """Warm workers start with the bench, importing Pyomo and HiGHS while the first agents write,
+    and stop with it (a pool this bench did not start is left alone)."""
+    from ..sandbox import warm
 
-        warm.start_pool(min(count, 8))
+    count = args.workers if args.warm_workers is None else args.warm_workers
+    if count <= 0 or args.sandbox not in (None, "local") or warm.current_pool() is not None:
+        yield
+        return
+    warm.start_pool(min(count, 8))
+    try:
+        yield
+    finally:
+        warm.stop_pool()
 
 
 def _interrupt(signum: int, frame: object) -> None:

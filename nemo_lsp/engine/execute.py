@@ -14,6 +14,7 @@ from .. import jsonio
 from ..findings import Finding, Span, finding
 from ..resources import templates_dir
 from ..sandbox import ExecResult, Limits, Sandbox, clean_env
+from ..solvers import available_solvers
 from .settings import Settings
 
 LIMIT_CODES = {"wall": "NEMO303", "cpu": "NEMO304", "memory": "NEMO305", "file_size": "NEMO306",
@@ -76,7 +77,7 @@ async def run_module(sandbox: Sandbox, role: str, module: Path, run_dir: Path, d
     (run_dir / out).unlink(missing_ok=True)
     if role == "optimizer":
         argv = [sys.executable, "-I", "-B", "harness.py", "optimize", local, "data.json", out,
-                "--time-limit", str(settings.time_limit)]
+                "--time-limit", str(settings.time_limit), *solver_args(settings)]
     else:
         await asyncio.to_thread(
             lambda: (run_dir / "decisions.json").write_text(jsonio.dumps(decisions or {}, True), encoding="utf-8"))
@@ -100,6 +101,14 @@ async def run_module(sandbox: Sandbox, role: str, module: Path, run_dir: Path, d
                                 f"the {role} ended (exit code {result.returncode}) without writing a result",
                                 where, data={"stderr_tail": result.stderr[-4000:]}))
     return Execution(payload, result, tuple(findings))
+
+
+def solver_args(settings: Settings) -> list[str]:
+    """The harness's backend flags: the engine's choice, or `auto` with the best nonlinear fallback."""
+    if settings.solver is not None:
+        return ["--solver", settings.solver, "--optimality", settings.solver_optimality]
+    fallback = next((s for s in ("scip", "gurobi") if s in available_solvers()), None)
+    return ["--solver", "auto", *(["--fallback", fallback] if fallback else [])]
 
 
 def _read(path: Path) -> dict[str, Any] | None:

@@ -14,14 +14,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..agents import Agent, AgentResult, AgentTask, workspace
+from ..agents.base import session_name, writes
 from ..agents.session import Session, boundary_findings
 from ..analysis import Analysis
 from ..findings import Finding, Related, Severity, Span, StageError, finding
 from ..fsutil import atomic_write, sha256_bytes, sha256_file
 from .layout import Layout
+
+if TYPE_CHECKING:
+    from .experience import Recall
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,10 @@ def backup_file(path: Path, folder: Path) -> Path:
 
 async def ensure_generated(role: str, analysis: Analysis, agent: Agent, layout: Layout, inputs: str,
                            manifest: dict[str, Any], regenerate: bool,
-                           say: Callable[[str], None] | None = None, schema: str = "") -> Generated:
-    """Make sure `role`'s module beside the spec is current, respecting the user's edits."""
+                           say: Callable[[str], None] | None = None, schema: str = "",
+                           memory: Recall | None = None) -> Generated:
+    """Make sure `role`'s module beside the spec is current, respecting the user's edits.
+    `memory` (an experience.Recall) gives the examples a new session's prompt shows."""
     target = layout.module(role)
     record = (manifest.get("files") or {}).get(role) or {}
     on_disk = sha256_file(target)
@@ -103,7 +109,7 @@ async def ensure_generated(role: str, analysis: Analysis, agent: Agent, layout: 
         return Generated(role, target, "up to date")
     if edited:
         backup_file(target, layout.backups)
-    return await run_agent(role, analysis, agent, layout, inputs, manifest, say, schema=schema)
+    return await run_agent(role, analysis, agent, layout, inputs, manifest, say, schema=schema, memory=memory)
 
 
 def is_ours(role: str, layout: Layout, manifest: dict[str, Any]) -> bool:
@@ -115,26 +121,28 @@ def is_ours(role: str, layout: Layout, manifest: dict[str, Any]) -> bool:
 async def run_agent(role: str, analysis: Analysis, agent: Agent, layout: Layout, inputs: str,
                     manifest: dict[str, Any], say: Callable[[str], None] | None = None,
                     evidence: dict[str, Any] | None = None, round: int = 1, schema: str = "",
-                    sample: int | None = None) -> Generated:
+                    sample: int | None = None, memory: Recall | None = None) -> Generated:
     """One agent session in a fresh workspace; the module is installed only if it passes inspection.
 
     With `sample`, the session writes a self-consistency candidate: it stays in its workspace
     (`work/optimizer-K/`) and is not installed beside the spec.
     """
-    installs_as = "optimizer" if role == "repair" else role
+    installs_as = writes(role)
     target = layout.module(installs_as)
     title = analysis.spec.title_span
-    name = f"repair-{round}" if role == "repair" else (f"{role}-{sample}" if sample else role)
+    repairs = role != installs_as
+    name = session_name(role, round) if repairs else (f"{role}-{sample}" if sample else role)
     work = layout.work / name
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     workspace.prepare(work, analysis, spec_name=layout.spec.name, data_file=layout.data, stem=layout.name,
-                      previous=target if role == "repair" else None, evidence=evidence)
+                      previous=target if repairs else None, evidence=evidence)
     # A repair's workspace starts with the previous optimizer: finding it there afterwards is no repair.
-    before = (work / target.name).read_bytes() if role == "repair" and (work / target.name).is_file() else None
+    before = (work / target.name).read_bytes() if repairs and (work / target.name).is_file() else None
     prompt = workspace.render_prompt(role, analysis, workspace=work, target=target.name, spec_name=layout.spec.name,
-                                     evidence=evidence, round=round, schema=schema)
+                                     evidence=evidence, round=round, schema=schema,
+                                     memory=memory.for_role(role) if memory is not None else None)
     task = AgentTask(role, layout.spec, analysis, work, target.name, layout.data, prompt=prompt, progress=say,
                      evidence=None if evidence is None else {**evidence, "round": round}, sample=sample or 1)
     try:
@@ -168,7 +176,9 @@ async def run_agent(role: str, analysis: Analysis, agent: Agent, layout: Layout,
     files = manifest.setdefault("files", {})
     files[installs_as] = {"path": target.name, "sha256": sha256_bytes(content), "inputs": inputs,
                           "agent": agent.name, "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    return Generated(installs_as, target, "generated" if role != "repair" else f"repaired (round {round})",
+    if memory is not None and memory.used(role):
+        files[installs_as]["memory"] = memory.used(role)  # the examples this module's prompt showed
+    return Generated(installs_as, target, "generated" if not repairs else f"repaired (round {round})",
                      kept + tuple(notes), result.transcript, usage_of(result))
 
 

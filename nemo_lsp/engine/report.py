@@ -63,6 +63,17 @@ class Report:
     """Repair rounds: the evidence sent back to the agent and what came of it."""
     samples: dict[str, Any] | None = None
     """Self-consistency over several optimizer candidates: summary, clusters, chosen, candidates."""
+    gate: dict[str, Any] | None = None
+    """The simulator gate: its checks' source, total, passed, each check's result and the simulator repairs."""
+    probe: dict[str, Any] | None = None
+    """The falsification probe: state, neighbours generated and scored, seconds, the better neighbour if any."""
+    memory: dict[str, Any] | None = None
+    """External memory: `folder`, `used` (per role, the entries its module's prompt showed), `saved`
+    (the entry this run was saved as) and a `note`; None when memory played no part."""
+    problem_class: dict[str, Any] | None = None
+    """The model block's class (LP, MILP, QP, MIQP, NLP, MINLP), convexity and why (ProblemClass.to_json)."""
+    solver_choice: dict[str, Any] | None = None
+    """The backend chosen for that class and why (solvers.Recommendation.to_json)."""
     spec_sha256: str | None = None
     """`text_sha256` of the spec text the run analysed (the editor's buffer when it ran on one):
     a stored report describes the spec only while the spec's text still has this hash."""
@@ -104,7 +115,12 @@ class Report:
             "usage": self.usage,
             "repairs": self.repairs,
             "samples": self.samples,
+            "gate": self.gate,
+            "probe": self.probe,
             "spec_sha256": self.spec_sha256,
+            "memory": self.memory,
+            "problem_class": self.problem_class,
+            "solver_choice": self.solver_choice,
         }
 
     @classmethod
@@ -200,5 +216,7 @@ def _report(data: Any) -> Report:
                   files=_dict_of(data, "files", _is_str), timings=_dict_of(data, "timings", _is_number),
                   isolation=_opt(data, "isolation", str), generated=_dict_of(data, "generated", _is_str),
                   expect=_opt(data, "expect", dict), usage=_dict_of(data, "usage", lambda x: isinstance(x, dict)),
-                  repairs=list(repairs), samples=_opt(data, "samples", dict),
-                  spec_sha256=_opt(data, "spec_sha256", str))
+                  repairs=list(repairs), samples=_opt(data, "samples", dict), gate=_opt(data, "gate", dict),
+                  probe=_opt(data, "probe", dict),
+                  spec_sha256=_opt(data, "spec_sha256", str), memory=_opt(data, "memory", dict),
+                  problem_class=_opt(data, "problem_class", dict), solver_choice=_opt(data, "solver_choice", dict))

@@ -26,12 +26,16 @@ from ..sandbox import get_sandbox
 from ..spec.reader import MAX_SPEC_BYTES, read_text
 from .selection import Candidate, self_consistency
 from .consolidate import consolidate, insert_block, note_findings, with_assumptions
+from . import experience
+from .backend import choose_backend
 from .execute import Execution, run_module
 from .generate import backup_file, ensure_generated, install, inputs_hash, is_ours, load_manifest, run_agent, save_manifest
 from .layout import Layout
 from .report import Report
 from .settings import Settings
-from .validate import error_finding, validate
+from .gate import Gate, gate
+from .probe import Probe, falsify
+from .validate import Locator, error_finding, validate
 
 Progress = Callable[[str, int], None]
 """Called with a stage message and a percentage (0-100)."""
@@ -172,6 +176,11 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
         sandbox = get_sandbox(settings.sandbox)
     except ValueError as exc:
         raise StageError(finding("NEMO503", str(exc), analysis.spec.front.value_span("sandbox") or title)) from None
+    backend = await asyncio.to_thread(choose_backend, analysis)
+    unsolvable = backend.refusal(analysis)
+    if unsolvable is not None:
+        raise StageError(unsolvable)
+    settings = backend.settings(settings)
 
     layout.root.mkdir(parents=True, exist_ok=True)
     data_json = await asyncio.to_thread(
@@ -191,7 +200,7 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
         try:
             g = await ensure_generated(role, analysis, agent, layout, inputs, manifest,
                                        settings.regenerate or role in settings.regenerate_roles,
-                                       _relay(progress, percent), schema=schema)
+                                       _relay(progress, percent), schema=schema, memory=recall)
         finally:
             save_manifest(layout, manifest)
         timings["generate"] = timings.get("generate", 0.0) + time.perf_counter() - t0
@@ -201,13 +210,18 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
         if g.usage:
             usage[role] = g.usage
 
+    # Examples from memory for a coding agent's prompts (the offline `formal` agent reads none).
+    recall = None if agent.name == "formal" else await asyncio.to_thread(experience.recall, spec_path, analysis,
+                                                                          settings)
     isolation = await asyncio.to_thread(sandbox.isolation)  # probes bubblewrap once per process
     if not isolation.startswith(("bubblewrap", "docker")):
         findings.append(finding("NEMO308", f"generated code ran with reduced isolation: {isolation}. Install "
                                 "bubblewrap (`apt-get install bubblewrap`) to cut its network and hide your files.",
                                 None))
     common = dict(agent=agent.name, files=files, timings=timings, isolation=isolation, generated=generated,
-                  expect=analysis.spec.front.values.get("expect"), usage=usage, spec_sha256=analysis.spec.sha256)
+                  expect=analysis.spec.front.values.get("expect"), usage=usage, spec_sha256=analysis.spec.sha256,
+                  problem_class=backend.problem.to_json() if backend.problem else None,
+                  solver_choice=backend.recommendation.to_json() if backend.recommendation else None)
     # The optimizer runs before the simulator is written: the simulator's author then learns the
     # decisions' names and shapes (an interface, never the optimizer's code).
     await generate("optimizer", 10)
@@ -219,19 +233,26 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
             samples = stored  # the consensus module is the one on disk: no new sessions for an unchanged spec
         else:
             opt, samples = await _self_consistency(opt, sandbox, analysis, agent, settings, layout, inputs,
-                                                   manifest, usage, timings, progress)
+                                                   manifest, usage, timings, progress, memory=recall)
             manifest["samples"] = {**samples, "inputs": inputs}
             save_manifest(layout, manifest)
         common["samples"] = {k: v for k, v in samples.items() if k != "inputs"}
         findings.extend(_disagreement(common["samples"], analysis.spec.title_span))
     await generate("simulator", 50, decision_schema((opt.payload or {}).get("decisions")))
     rounds = settings.repair_rounds if settings.repair_rounds is not None else (0 if agent.name == "formal" else 2)
+    sim_gate = await _simulator_gate(sandbox, analysis, agent, settings, layout, inputs, manifest, modules, opt,
+                                     rounds, findings, generated, usage, timings, progress)
+    common["gate"] = sim_gate.to_json()
+    findings.extend(sim_gate.report_findings(title))
     repairs: list[dict[str, Any]] = []
     round_no = 0
     while True:
         r = await _judge(opt, sandbox, analysis, settings, layout, modules, files, timings, progress,
                          repaired=round_no > 0)
-        if not _repairable(r) or round_no >= rounds:
+        if sim_gate.ok:  # an untrusted simulator's verdicts, and so its neighbours' scores, do not count
+            r, probed = await _falsify(r, sandbox, analysis, settings, layout, modules, timings, progress)
+            common["probe"] = probed.to_json()
+        if not sim_gate.ok or not _repairable(r) or round_no >= rounds:
             break
         if not is_ours("optimizer", layout, manifest):
             if not settings.repair_edited:
@@ -242,7 +263,7 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
         progress(f"{agent.name}: repair round {round_no} of {rounds}", 80)
         try:
             g = await run_agent("repair", analysis, agent, layout, inputs, manifest, _relay(progress, 80),
-                                evidence=evidence, round=round_no)
+                                evidence=evidence, round=round_no, memory=recall)
         except StageError as exc:
             repairs.append({"round": round_no, "evidence": evidence, "outcome": "agent failed",
                             "findings": [f.code for f in exc.findings]})
@@ -259,17 +280,20 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
     if repairs:
         common["repairs"] = repairs
     if r.validation is None:
-        return _finish(layout, Report(str(spec_path), "rejected", tuple(findings) + r.opt.findings, **common),
-                       started)
+        report = Report(str(spec_path), "rejected", tuple(findings) + r.opt.findings, **common)
+        return _finish(layout, experience.after_run(spec_path, analysis, settings, manifest, report), started)
     v = r.validation
     all_findings = tuple(findings) + tuple(r.opt.findings) + tuple(v.findings)
-    report = Report(str(spec_path), v.outcome, all_findings, solution=v.solution, verdict=v.verdict, **common)
+    outcome = "rejected" if v.outcome == "validated" and not sim_gate.ok else v.outcome
+    report = Report(str(spec_path), outcome, all_findings, solution=v.solution, verdict=v.verdict, **common)
+    report = await asyncio.to_thread(experience.after_run, spec_path, analysis, settings, manifest, report)
     return await asyncio.to_thread(_finish, layout, report, started)
 
 
 async def _self_consistency(first: Execution, sandbox: Any, analysis: Analysis, agent: Any, settings: Settings,
                             layout: Layout, inputs: str, manifest: dict[str, Any], usage: dict[str, Any],
-                            timings: dict[str, float], progress: Progress) -> tuple[Execution, dict[str, Any]]:
+                            timings: dict[str, float], progress: Progress,
+                            memory: Any = None) -> tuple[Execution, dict[str, Any]]:
     """T optimizer candidates from separate sessions, run in parallel sandboxes; the consensus is used.
 
     Candidate 1 is the optimizer already written and run; the others are written concurrently, each
@@ -284,7 +308,8 @@ async def _self_consistency(first: Execution, sandbox: Any, analysis: Analysis, 
     count = settings.samples
     progress(f"{agent.name}: writing {count - 1} more optimizer candidates", 32)
     sessions = await asyncio.gather(*(run_agent("optimizer", analysis, agent, layout, inputs, manifest,
-                                                _relay(progress, 32), sample=k) for k in range(2, count + 1)),
+                                                _relay(progress, 32), sample=k, memory=memory)
+                                      for k in range(2, count + 1)),
                                     return_exceptions=True)
     modules: dict[int, Path] = {1: folder / "optimizer-1.py"}
     shutil.copyfile(layout.module("optimizer"), modules[1])
@@ -346,7 +371,7 @@ def _relay(progress: Progress, percent: int) -> Callable[[str], None]:
     return lambda message: progress(message, percent)
 
 
-_REPAIRABLE = {"NEMO401", "NEMO402", "NEMO408", "NEMO301"}
+_REPAIRABLE = {"NEMO401", "NEMO402", "NEMO408", "NEMO301", "NEMO412"}
 
 
 def _repairable(r: _Round) -> bool:
@@ -368,7 +393,8 @@ def _evidence(r: _Round) -> dict[str, Any]:
             "violations": (sim.get("violations") or [])[:50],
             "missing": (sim.get("missing") or [])[:50],
             "messages": [f"{f.code}: {f.message}" for f in codes if f.is_error],
-            "decisions": _truncate(sol.decisions if sol else None)}
+            "decisions": _truncate(sol.decisions if sol else None),
+            "better_neighbour": next((f.data.get("neighbour") for f in codes if f.code == "NEMO412"), None)}
 
 
 def _truncate(decisions: Any, limit: int = 200) -> Any:
@@ -418,6 +444,55 @@ async def _judge(opt: Execution, sandbox: Any, analysis: Analysis, settings: Set
     progress("comparing", 95)
     v = await asyncio.to_thread(validate, analysis, opt.payload, sim_payload, settings, files)
     return _Round(replace(opt, findings=tuple(opt.findings) + tuple(sim_findings)), sim_payload, v)
+
+
+async def _simulator_gate(sandbox: Any, analysis: Analysis, agent: Any, settings: Settings, layout: Layout, inputs: str,
+                          manifest: dict[str, Any], modules: dict[str, Path], opt: Execution, rounds: int,
+                          findings: list[Finding], generated: dict[str, str], usage: dict[str, Any],
+                          timings: dict[str, float], progress: Progress) -> Gate:
+    """Run the simulator's checks before its verdicts count; a failing simulator gets repair sessions."""
+    async def repair(evidence: dict[str, Any], round_no: int) -> str:
+        if not is_ours("simulator", layout, manifest):
+            return "not repaired: the simulator was edited by hand"
+        progress(f"{agent.name}: simulator repair round {round_no} of {rounds}", 62)
+        try:
+            g = await run_agent("repair_simulator", analysis, agent, layout, inputs, manifest, _relay(progress, 62),
+                                evidence=evidence, round=round_no)
+        except StageError as exc:
+            findings.extend(exc.findings)
+            return "agent failed"
+        finally:
+            save_manifest(layout, manifest)
+        generated["simulator"] = g.state
+        if g.usage:
+            usage[f"repair-simulator-{round_no}"] = g.usage
+        findings.extend(g.findings)
+        return "repaired"
+
+    progress("simulator gate: running its checks", 60)
+    t0 = time.perf_counter()
+    decisions = (opt.payload or {}).get("decisions")
+    result = await gate(sandbox, analysis, settings, layout, modules["simulator"],
+                        decisions if isinstance(decisions, dict) else None, agent.name != "formal", rounds, repair)
+    timings["gate"] = time.perf_counter() - t0
+    return result
+
+
+async def _falsify(r: _Round, sandbox: Any, analysis: Analysis, settings: Settings, layout: Layout,
+                   modules: dict[str, Path], timings: dict[str, float], progress: Progress) -> tuple[_Round, Probe]:
+    """After an answer validates, the probe looks for a better feasible neighbour; one rejects the answer."""
+    v = r.validation
+    if v is None or v.outcome != "validated" or v.verdict is None or v.solution is None:
+        return r, Probe("skipped: the answer did not validate")
+    model_sense = analysis.model.objective.sense if analysis.model is not None and analysis.model.objective else None
+    progress("falsification probe: scoring neighbours of the answer", 96)
+    t0 = time.perf_counter()
+    p = await falsify(sandbox, analysis, settings, layout, modules["simulator"], v.solution.decisions,
+                      v.verdict.objective, v.solution.sense or model_sense, Locator(analysis).objective())
+    timings["probe"] = timings.get("probe", 0.0) + time.perf_counter() - t0
+    if p.finding is None:
+        return r, p
+    return replace(r, validation=replace(v, outcome="rejected", findings=tuple(v.findings) + (p.finding,))), p
 
 
 def decision_schema(decisions: Any, rows: int = 3) -> str:

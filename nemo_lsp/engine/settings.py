@@ -51,6 +51,20 @@ class Settings:
     """For a prose-only spec: consolidate it into a model block first, accepting the agent's assumptions."""
     regenerate_roles: tuple[str, ...] = ()
     """Roles to regenerate even when up to date (backing up the user's edits), e.g. ("simulator",)."""
+    solver: str | None = None
+    """The backend the optimizer runs with (nemo_lsp/solvers); None: HiGHS for linear models, else the best
+    installed nonlinear backend (`auto`, for modules whose class is unknown). Set by the engine per run."""
+    solver_optimality: str = "global"
+    """`local` when the chosen backend proves local optima only: its answer is `locally_optimal`."""
+    memory: str | None = None
+    """The memory folder (several projects may share one); None: `NEMO_MEMORY`, else `.nemo/memory/`
+    beside the spec; `off`: no memory (see engine/experience.py)."""
+    memory_examples: int = 2
+    """Examples from memory shown to a coding agent per session (k); 0 shows none."""
+    memory_save: str = "auto"
+    """`auto`: validated runs by coding agents are saved; `always`: `formal` runs too; `never`."""
+    probe: float = 1.0
+    """Seconds the falsification probe may spend scoring neighbours of a validated answer (0: off)."""
 
     def with_front_matter(self, front: dict[str, Any]) -> Settings:
         """Apply a spec's front matter; explicit caller overrides are applied after this."""
@@ -73,6 +87,13 @@ class Settings:
             changes["autonomous"] = bool(front["autonomous"])
         if "repair_rounds" in front:
             changes["repair_rounds"] = int(front["repair_rounds"])
+        if "probe" in front:
+            changes["probe"] = float(front["probe"])
+        if "memory" in front:
+            memory = front["memory"]
+            changes["memory"] = "off" if memory is False else None if memory is True else str(memory)
+        if "memory_examples" in front:
+            changes["memory_examples"] = int(front["memory_examples"])
         if "accept_status" in front:
             changes["accept_status"] = tuple(front["accept_status"])
         expect = front.get("expect") or {}

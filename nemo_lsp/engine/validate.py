@@ -120,7 +120,11 @@ def validate(analysis: Analysis, optimizer: dict[str, Any], simulator: dict[str,
     if status == "unbounded":
         out.extend(_unbounded(optimizer, loc, expected_status == "unbounded"))
         return Validation(_expected_or(status, expected_status, out), solution, None, tuple(out))
-    if status not in settings.accept_status:
+    if status == "locally_optimal":
+        out.append(finding("NEMO420", f"{optimizer.get('solver') or 'the solver'} proves a local optimum only: "
+                           "a better solution may exist elsewhere. The answer is validated as a local optimum; "
+                           "install SCIP (`pip install pyscipopt`) for a proven global optimum.", loc.objective()))
+    if status not in settings.accept_status and not (status == "locally_optimal" and "optimal" in settings.accept_status):
         out.append(finding("NEMO403", f"the solver stopped with status `{status}` "
                            f"({optimizer.get('termination')}); accepted statuses are "
                            f"{', '.join(settings.accept_status)}. Raise `time_limit` or add the status to "

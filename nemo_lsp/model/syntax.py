@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..findings import Finding, Span, finding
+from ..spec.checks import read_checks
 from ..spec.document import ModelBlock
 from ..spec.yamlnodes import YamlError, YNode, parse_yaml
 from .expr import Expr, char_offset, parse_expr
@@ -117,6 +118,8 @@ class Model:
     objective: Objective | None = None
     constraints: dict[str, ConstraintDecl] = field(default_factory=dict)
     checks: Any = None
+    checks_node: YNode | None = field(default=None, compare=False)
+    """The `checks` section with its positions (read by spec.checks.read_checks)."""
     span: Span | None = None
     mentioned: frozenset[str] = frozenset()
     """Names written in declarations or expressions that could not be read (and were dropped):
@@ -165,7 +168,8 @@ def parse_model(block: ModelBlock) -> tuple[Model, list[Finding]]:
                                                                             value.span.end_line,
                                                                             value.span.end_col)))
         elif name == "checks":
-            model = replace(model, checks=value.plain())
+            model = replace(model, checks=value.plain(), checks_node=value)
+            findings.extend(read_checks(value, "NEMO121")[1])
         else:
             findings.append(finding("NEMO121", f"unknown model section `{name}`; the sections are "
                                     f"{', '.join(SECTIONS)}", key.span))

@@ -15,6 +15,7 @@ from ..analysis import Analysis
 from ..engine import Report
 from ..findings import Finding, Span
 from ..spec.document import Table
+from .problem import class_lens_title
 from .symbols import column_name
 
 COMMANDS = {
@@ -28,6 +29,7 @@ COMMANDS = {
     "show_report": "nemo.showReport",
     "consolidate": "nemo.consolidate",
     "open_candidate": "nemo.openCandidate",
+    "save_memory": "nemo.saveToMemory",
 }
 """Command ids shared with the editor clients (their package.json must list the same)."""
 
@@ -215,6 +217,9 @@ def document_actions(uri: str, analysis: Analysis, report: Report | None, path: 
                                         [uri], kind=source))
         if (layout.run / "optimizer.log").exists():
             actions.append(_command("Open the last run's log", "open_log", [uri], kind=source))
+    if report is not None and report.outcome == "validated" and report.ok and not (report.memory or {}).get("saved"):
+        actions.append(_command("Save this run to memory (an example for coding agents)", "save_memory", [uri],
+                                kind=source))
     if analysis.spec.model is None:
         last = len(analysis.spec.lines)
         prefix = "" if not analysis.spec.lines or not analysis.spec.lines[-1].strip() else "\n"
@@ -227,6 +232,16 @@ def _fmt(v: float) -> str:
     return str(int(round(v))) if abs(v - round(v)) < 1e-9 else f"{v:.6g}"
 
 
+def memory_entries(report: Report) -> dict[str, str]:
+    """The memory entries (id -> title) the prompts of this run's modules showed."""
+    found: dict[str, str] = {}
+    for entries in ((report.memory or {}).get("used") or {}).values():
+        for e in entries if isinstance(entries, list) else ():
+            if isinstance(e, dict) and e.get("id"):
+                found[str(e["id"])] = str(e.get("title") or e["id"])
+    return found
+
+
 def lenses(uri: str, analysis: Analysis, report: Report | None, running: bool,
            icons: bool = False, restored: bool = False) -> list[types.CodeLens]:
     """`icons`: the client renders VS Code's `$(name)` icon syntax (others would show it literally).
@@ -237,7 +252,7 @@ def lenses(uri: str, analysis: Analysis, report: Report | None, running: bool,
         title=busy if running else "▶ Solve", command=COMMANDS["solve"], arguments=[uri]))]
     if report is not None:
         sol = report.solution
-        parts = [sol.status if sol else report.outcome]
+        parts = [("locally optimal" if sol.status == "locally_optimal" else sol.status) if sol else report.outcome]
         if sol is not None and sol.objective is not None:
             parts.append(f"objective {_fmt(sol.objective)}")
         verdict = {"validated": "validated", "expected": "as expected", "rejected": "rejected"}.get(
@@ -245,10 +260,19 @@ def lenses(uri: str, analysis: Analysis, report: Report | None, running: bool,
         parts.append(f"{verdict} (last run)" if restored else verdict)
         if report.samples and report.samples.get("summary"):
             parts.append(str(report.samples["summary"]))  # self-consistency: "3/5 agree on 34"
+        examples = memory_entries(report)
+        if examples:
+            parts.append(f"{len(examples)} example{'s' if len(examples) > 1 else ''} from memory")
         if "total" in report.timings:
             parts.append(f"{report.timings['total']:.1f} s")
         out.append(types.CodeLens(range=_range(title), command=types.Command(
             title=" · ".join(parts), command=COMMANDS["show_report"], arguments=[uri])))
+    if analysis.model is not None and analysis.model.objective is not None:
+        klass = class_lens_title(analysis)  # the problem class and its solver, known before any run
+        if klass:
+            out.append(types.CodeLens(range=_range(analysis.model.objective.span), command=types.Command(
+                title=klass, command=COMMANDS["show_report"], arguments=[uri])))
+    if report is not None:
         model = analysis.model
         if report.verdict is not None and model is not None:
             for name, slack in report.verdict.slack.items():

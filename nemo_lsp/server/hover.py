@@ -7,6 +7,8 @@ from typing import Any
 from ..analysis import Analysis
 from ..engine import Report
 from ..findings import Span
+from .actions import memory_entries
+from .problem import class_hover
 from .symbols import Word, declaration, in_model, word_at
 
 MAX_VALUES = 6
@@ -28,7 +30,21 @@ def _decl_line(analysis: Analysis, span: Span) -> str:
     return analysis.spec.lines[span.line].strip()
 
 
+def memory_hover(report: Report | None) -> str | None:
+    """On the title: the memory entries whose examples the last run's modules were written with."""
+    entries = memory_entries(report) if report is not None else {}
+    if not entries:
+        return None
+    folder = (report.memory or {}).get("folder") if report is not None else None
+    lines = [f"**Examples from memory** ({folder}):", ""]
+    lines += [f"- `{entry}`: {title}" for entry, title in entries.items()]
+    return "\n".join(lines)
+
+
 def hover_text(analysis: Analysis, report: Report | None, line: int, col: int) -> tuple[str, Span] | None:
+    title = analysis.spec.title_span
+    if line == title.line and memory_hover(report):
+        return memory_hover(report) or "", title
     w = word_at(analysis.spec.lines, line, col)
     if w is None:
         return None
@@ -45,6 +61,10 @@ def hover_text(analysis: Analysis, report: Report | None, line: int, col: int) -
                     f"({t.origin})\n\ncolumns: {', '.join(f'`{c}`' for c in t.columns)}"), w.span
     if not in_model(analysis, line) or analysis.model is None:
         return None
+    objective = analysis.model.objective
+    if objective is not None and w.text in ("minimize", "maximize") and line == objective.span.line:
+        text = class_hover(analysis)
+        return (text, w.span) if text else None
     found = declaration(analysis, w.text)
     if found is None:
         return None

@@ -591,6 +591,16 @@ async def cmd_open_candidate(ls: NemoServer, *args: Any) -> dict[str, Any]:
     return await _show(ls, args, lambda layout: layout.root / "candidates" / f"optimizer-{k}.py")
 
 
+@server.command(actions.COMMANDS["save_memory"])
+def cmd_save_memory(ls: NemoServer, *args: Any) -> dict[str, Any]:
+    """Run the spec again (nothing up to date is regenerated) and keep it in memory if it validates."""
+    uri = _uri_arg(args)
+    if uri is None or not _spec(uri):
+        return {"started": False, "reason": "expects the URI of an .opt.md file"}
+    ls.schedule_run(uri, {"memory_save": "always"})
+    return {"started": True}
+
+
 @server.command(actions.COMMANDS["show_report"])
 def cmd_show_report(ls: NemoServer, *args: Any) -> dict[str, Any] | None:
     """The last run's report as JSON (the editors' solution views render it)."""

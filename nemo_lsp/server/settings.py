@@ -39,18 +39,28 @@ class ServerSettings:
     """Repair rounds after a rejected answer on save (None: the engine's default, 2 for coding agents)."""
     warm_workers: int = 2
     """Warm execution workers started with the server for the `local` sandbox (0: every run cold)."""
+    memory: str | bool | None = None
+    """The memory folder (shared by several projects if you like); false: no memory; None: `NEMO_MEMORY`,
+    else `.nemo/memory/` beside each spec."""
+    memory_examples: int = 2
+    """Examples from memory shown to a coding agent per session."""
+    probe: float = 1.0
+    """Seconds the falsification probe may spend on a validated answer (0: off); front matter `probe:` wins."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def engine(self) -> Settings:
         return Settings(agent=self.agent, sandbox=self.sandbox, time_limit=self.time_limit,
                         memory_limit=self.memory_limit, agent_options=dict(self.agent_options),
-                        repair_rounds=self.repair_rounds)
+                        repair_rounds=self.repair_rounds, probe=self.probe, memory_examples=self.memory_examples,
+                        memory="off" if self.memory is False else None if self.memory in (None, True)
+                        else str(self.memory))
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "agent": (str, type(None)), "sandbox": (str,), "time_limit": (int, float), "memory_limit": (int,),
     "run_on_save": (bool,), "lint_delay_ms": (int,), "watch_files": (bool,), "lint_budget": (int,),
-    "agent_options": (dict,), "repair_rounds": (int, type(None)), "warm_workers": (int,),
+    "agent_options": (dict,), "repair_rounds": (int, type(None)), "warm_workers": (int,), "probe": (int, float),
+    "memory": (str, bool, type(None)), "memory_examples": (int,),
 }
 
 
@@ -82,10 +92,16 @@ def apply(base: ServerSettings, raw: Any, origin: str) -> tuple[ServerSettings, 
         if name == "warm_workers" and not 0 <= value <= 8:
             problems.append(f"{origin}: `{key}` must be between 0 and 8; keeping the default")
             continue
+        if name == "memory_examples" and value < 0:
+            problems.append(f"{origin}: `{key}` must be 0 or more; keeping the default")
+            continue
         if name in ("time_limit", "memory_limit", "lint_budget") and value <= 0:
             problems.append(f"{origin}: `{key}` must be positive; keeping the default")
             continue
-        changes[name] = float(value) if name == "time_limit" else value
+        if name == "probe" and value < 0:
+            problems.append(f"{origin}: `{key}` must be 0 (off) or more seconds; keeping the default")
+            continue
+        changes[name] = float(value) if name in ("time_limit", "probe") else value
     return replace(base, **changes), problems
 
 

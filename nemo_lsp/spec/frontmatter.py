@@ -6,6 +6,7 @@ import difflib
 from typing import Any
 
 from ..findings import Finding, finding
+from .checks import read_checks
 from .yamlnodes import YNode
 
 STATUSES = ("optimal", "infeasible", "unbounded")
@@ -50,10 +51,14 @@ KEYS: dict[str, tuple[str, Any]] = {
                       lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
     "repair_rounds": ("a whole number >= 0", _non_negative_int),
     "sandbox": ("a sandbox name, e.g. `local`", lambda v: isinstance(v, str) and bool(v)),
-    "checks": ("a list of example decisions with expected feasibility/objective",
+    "checks": ("a list of example decisions with their expected `feasible` (and `objective`)",
                lambda v: isinstance(v, list)),
     "autonomous": ("true or false", lambda v: isinstance(v, bool)),
+    "probe": ("seconds for the falsification probe, a number >= 0 (0 turns it off)", lambda v: _number(v) and v >= 0),
     "title": ("text", lambda v: isinstance(v, str)),
+    "memory": ("false (no memory), true, or a folder for the experience store",
+               lambda v: isinstance(v, bool) or isinstance(v, str) and bool(v.strip())),
+    "memory_examples": ("a whole number >= 0", _non_negative_int),
 }
 """Known keys: (what a valid value looks like, validator)."""
 
@@ -93,6 +98,8 @@ def _check_nested(key: str, v: YNode) -> list[Finding]:
             elif k.value not in ("objective", "status", "source", "tolerance"):
                 out.append(finding("NEMO103", f"unknown key `expect.{k.value}` is ignored "
                                    "(known: objective, status, source, tolerance)", k.span))
+    elif key == "checks":
+        out.extend(read_checks(v)[1])
     elif key == "tolerance":
         for k, sub in v.items():
             if k.value not in ("abs", "rel"):

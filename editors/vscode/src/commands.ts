@@ -21,6 +21,7 @@ export const SERVER_COMMANDS = {
   showReport: 'nemo.showReport',
   consolidate: 'nemo.consolidate',
   openCandidate: 'nemo.openCandidate',
+  saveToMemory: 'nemo.saveToMemory',
 } as const;
 
 export type ServerCommandName = keyof typeof SERVER_COMMANDS;

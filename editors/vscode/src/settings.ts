@@ -36,6 +36,9 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
   { key: 'agentOptions', type: 'object' },
   { key: 'repairRounds', type: 'integer', nonNegative: true },
   { key: 'warmWorkers', type: 'integer', nonNegative: true },
+  { key: 'probe', type: 'number', nonNegative: true },
+  { key: 'memory', type: 'string', emptyIsUnset: true },
+  { key: 'memoryExamples', type: 'integer', nonNegative: true },
 ];
 
 /** A value sent to the server (agentOptions is an object of strings and numbers). */

@@ -20,6 +20,7 @@ M.commands = {
   show_report = 'nemo.showReport',
   consolidate = 'nemo.consolidate',
   open_candidate = 'nemo.openCandidate',
+  save_to_memory = 'nemo.saveToMemory',
 }
 
 local INSTALL_HINT = 'Install the server with `python -m pip install nemo-lsp` '
