@@ -24,12 +24,12 @@ from .. import jsonio
 from ..fsutil import atomic_write
 from ..sandbox import get_sandbox
 from ..spec.reader import MAX_SPEC_BYTES, read_text
-from .selection import Candidate, self_consistency
+from .samples import disagreement, self_consistent
 from .consolidate import consolidate, insert_block, note_findings, with_assumptions
 from . import experience
 from .backend import choose_backend
 from .execute import Execution, run_module
-from .generate import backup_file, ensure_generated, install, inputs_hash, is_ours, load_manifest, run_agent, save_manifest
+from .generate import backup_file, ensure_generated, inputs_hash, is_ours, load_manifest, run_agent, save_manifest
 from .layout import Layout
 from .report import Report
 from .settings import Settings
@@ -232,12 +232,12 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
                 and stored.get("total") == settings.samples:
             samples = stored  # the consensus module is the one on disk: no new sessions for an unchanged spec
         else:
-            opt, samples = await _self_consistency(opt, sandbox, analysis, agent, settings, layout, inputs,
+            opt, samples = await self_consistent(opt, sandbox, analysis, agent, settings, layout, inputs,
                                                    manifest, usage, timings, progress, memory=recall)
             manifest["samples"] = {**samples, "inputs": inputs}
             save_manifest(layout, manifest)
         common["samples"] = {k: v for k, v in samples.items() if k != "inputs"}
-        findings.extend(_disagreement(common["samples"], analysis.spec.title_span))
+        findings.extend(disagreement(common["samples"], analysis.spec.title_span))
     await generate("simulator", 50, decision_schema((opt.payload or {}).get("decisions")))
     rounds = settings.repair_rounds if settings.repair_rounds is not None else (0 if agent.name == "formal" else 2)
     sim_gate = await _simulator_gate(sandbox, analysis, agent, settings, layout, inputs, manifest, modules, opt,
@@ -288,83 +288,6 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
     report = Report(str(spec_path), outcome, all_findings, solution=v.solution, verdict=v.verdict, **common)
     report = await asyncio.to_thread(experience.after_run, spec_path, analysis, settings, manifest, report)
     return await asyncio.to_thread(_finish, layout, report, started)
-
-
-async def _self_consistency(first: Execution, sandbox: Any, analysis: Analysis, agent: Any, settings: Settings,
-                            layout: Layout, inputs: str, manifest: dict[str, Any], usage: dict[str, Any],
-                            timings: dict[str, float], progress: Progress,
-                            memory: Any = None) -> tuple[Execution, dict[str, Any]]:
-    """T optimizer candidates from separate sessions, run in parallel sandboxes; the consensus is used.
-
-    Candidate 1 is the optimizer already written and run; the others are written concurrently, each
-    in its own workspace, and run in their own folders under `.nemo/NAME/candidates/`.
-    """
-    t0 = time.perf_counter()
-    title = analysis.spec.title_span
-    folder = layout.root / "candidates"
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    count = settings.samples
-    progress(f"{agent.name}: writing {count - 1} more optimizer candidates", 32)
-    sessions = await asyncio.gather(*(run_agent("optimizer", analysis, agent, layout, inputs, manifest,
-                                                _relay(progress, 32), sample=k, memory=memory)
-                                      for k in range(2, count + 1)),
-                                    return_exceptions=True)
-    modules: dict[int, Path] = {1: folder / "optimizer-1.py"}
-    shutil.copyfile(layout.module("optimizer"), modules[1])
-    for k, g in zip(range(2, count + 1), sessions):
-        if isinstance(g, BaseException):
-            if not isinstance(g, StageError):
-                raise g
-            continue
-        modules[k] = folder / f"optimizer-{k}.py"
-        shutil.copyfile(g.path, modules[k])
-        if g.usage:
-            usage[f"optimizer-{k}"] = g.usage
-
-    async def execute(k: int) -> Execution:
-        run_dir = folder / f"run-{k}"
-        run_dir.mkdir()
-        return await run_module(sandbox, "optimizer", modules[k], run_dir, layout.data, settings, title)
-
-    progress(f"solving {len(modules) - 1} more candidates in parallel sandboxes", 40)
-    runs = {1: first, **dict(zip([k for k in modules if k > 1],
-                                 await asyncio.gather(*(execute(k) for k in modules if k > 1))))}
-    candidates = [Candidate(k, _status_of(runs.get(k)), _objective_of(runs.get(k))) for k in range(1, count + 1)]
-    consensus = self_consistency(candidates, settings.tolerance.agrees)
-    chosen = consensus.chosen or 1
-    if chosen != 1:
-        install(layout, "optimizer", modules[chosen].read_bytes(), inputs, manifest, agent.name)
-    timings["samples"] = time.perf_counter() - t0
-    info = {"summary": consensus.summary, "status": consensus.status, "objective": consensus.objective,
-            "chosen": chosen, "agreeing": list(consensus.agreeing), "total": consensus.total,
-            "clusters": [{"objective": m, "candidates": list(ids)} for m, ids in consensus.clusters],
-            "candidates": {str(k): {"module": str(modules[k]) if k in modules else None, "status": c.status,
-                                    "objective": c.objective} for k, c in zip(range(1, count + 1), candidates)}}
-    return runs[chosen], info
-
-
-def _status_of(e: Execution | None) -> str:
-    if e is None or e.payload is None or e.payload.get("ok") is False:
-        return "error"
-    return str(e.payload.get("status") or "error")
-
-
-def _objective_of(e: Execution | None) -> float | None:
-    value = (e.payload or {}).get("objective") if e is not None else None
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _disagreement(samples: dict[str, Any], title: Span) -> list[Finding]:
-    """NEMO410 when the candidates do not all agree: the other answers and where each candidate is."""
-    if len(samples["agreeing"]) == samples["total"]:
-        return []
-    others = [f"{c['status']}{'' if c['objective'] is None else ' ' + format(c['objective'], '.10g')} "
-              f"(candidate {k})" for k, c in samples["candidates"].items() if int(k) not in samples["agreeing"]]
-    return [finding("NEMO410", f"{samples['summary']} (candidate {samples['chosen']} is used); the others: "
-                    f"{', '.join(others)}; they are in .nemo/*/candidates/", title, data={"samples": samples},
-                    fixes=("open_candidate",))]
 
 
 def _relay(progress: Progress, percent: int) -> Callable[[str], None]:
