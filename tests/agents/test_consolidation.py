@@ -262,3 +262,4 @@ def test_claude_code_writes_several_proposals_and_mbr_asks_about_the_near_tie(tm
     (question,) = [f for f in report.findings if f.code == "NEMO207"]
     assert "proposal 2 of 3" in question.message and "differs in vars" in question.message
     assert "make[P]: {domain: continuous}" in Path(report.files["consolidated"]).read_text()
+    assert report.samples["summary"] == "3/3 agree on 2200"  # and three optimizer sessions agreed
