@@ -126,6 +126,7 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "NEMO308": (Severity.INFO, "sandbox isolation is reduced on this machine"),
     "NEMO309": (Severity.ERROR, "solver not available"),
     "NEMO310": (Severity.ERROR, "process limit reached"),
+    "NEMO311": (Severity.WARNING, "generated code left processes running"),
     # 4xx: validation
     "NEMO401": (Severity.ERROR, "simulator finds a constraint violated"),
     "NEMO402": (Severity.ERROR, "optimizer and simulator disagree on the objective"),

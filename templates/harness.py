@@ -561,7 +561,45 @@ def simulate(module_path, data_path, decisions_path):
     return verdict
 
 
+def _namespace_pids():
+    """The processes of this PID namespace when it is a sandbox's own (pid 1 is bubblewrap), else None:
+    outside one, /proc lists the whole machine and says nothing about this run."""
+    try:
+        with open("/proc/1/comm", encoding="utf-8") as fh:
+            if fh.read().strip() != "bwrap":
+                return None
+        return {int(p) for p in os.listdir("/proc") if p.isdigit()}
+    except OSError:
+        return None
+
+
+def _left_running(before, settle=0.05):
+    """Processes started during the run that still run (not zombies): daemons the sandbox will kill.
+    Those found are looked at again after `settle` seconds: a process on its way out is not one."""
+    now = _namespace_pids() if before is not None else None
+    found = _running((now or set()) - (before or set()) - {os.getpid()})
+    if found and settle:
+        time.sleep(settle)
+        found = _running({p["pid"] for p in found})
+    return found[:20]
+
+
+def _running(pids):
+    found = []
+    for pid in sorted(pids):
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        comm, rest = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:].split()
+        if rest and rest[0] != "Z":
+            found.append({"pid": pid, "comm": comm, "ppid": int(rest[1]) if len(rest) > 1 else None})
+    return found
+
+
 def main(argv):
+    before = _namespace_pids()
     mode = argv[1] if len(argv) > 1 else ""
     if mode == "optimize" and len(argv) >= 5:
         out = argv[4]
@@ -584,6 +622,9 @@ def main(argv):
         payload["error"]["limit"] = "memory"
     except BaseException as exc:  # the generated code's failure is the result we report
         payload = error_payload(mode, exc)
+    left = _left_running(before)
+    if left:
+        payload["background"] = left
     write_json(out, _clean(payload))
     return 0
 

@@ -100,6 +100,12 @@ async def run_module(sandbox: Sandbox, role: str, module: Path, run_dir: Path, d
                                 f"result. Last output:\n{tail}" if tail else
                                 f"the {role} ended (exit code {result.returncode}) without writing a result",
                                 where, data={"stderr_tail": result.stderr[-4000:]}))
+    elif payload.get("background"):
+        left = [p for p in payload["background"] if isinstance(p, dict)]
+        names = ", ".join(sorted({str(p.get("comm")) for p in left}))
+        findings.append(finding("NEMO311", f"the {role} left {len(left)} process(es) running in the background "
+                                f"({names}); the sandbox killed them with the run", where,
+                                data={"background": left}))
     return Execution(payload, result, tuple(findings))
 
 
