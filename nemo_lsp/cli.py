@@ -183,7 +183,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     overrides = {"agent": args.agent, "time_limit": args.time_limit, "memory_limit": args.memory_limit,
                  "regenerate": True if args.regenerate else None, "sandbox": args.sandbox,
                  "repair_rounds": args.repair_rounds, "autonomous": True if args.autonomous else None,
-                 "probe": args.probe,
+                 "samples": args.samples, "probe": args.probe,
                  "agent_options": {k: v for k, v in agent_options.items() if v is not None} or None,
                  "memory": "off" if args.no_memory else str(Path(args.memory).expanduser().resolve())
                  if args.memory else None}
@@ -407,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "assumptions (the spec file is not changed)")
     s.add_argument("--repair-rounds", type=int,
                    help="repair rounds after a rejected answer (default 2 for coding agents, 0 for formal)")
+    s.add_argument("--samples", type=int, metavar="T",
+                   help="self-consistency: T optimizer candidates from separate agent sessions (and T model-block "
+                        "proposals with --autonomous); the majority answer is used")
     s.add_argument("--sandbox", help="where generated code runs (default: local)")
     s.add_argument("--probe", type=float, metavar="SECONDS",
                    help="time for the falsification probe to score neighbours of a validated answer "

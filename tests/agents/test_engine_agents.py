@@ -392,3 +392,17 @@ def test_unanimous_samples_raise_no_disagreement_and_are_not_resampled(tmp_path)
     transcript.unlink()
     again = asyncio.run(run(spec, overrides=overrides))
     assert again.samples["summary"] == "3/3 agree on 2200" and not transcript.exists()
+
+
+def test_nemo_solve_samples_flag_runs_the_candidates(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    folder = sampled_folder(tmp_path, "optimizer_wrong_sense.py", "optimizer.py", "optimizer.py")
+    spec = support.furniture(tmp_path, "repair_rounds: 0\n")
+    done = subprocess.run([sys.executable, "-m", "nemo_lsp.cli", "solve", spec.name, "--agent", "scripted",
+                           "--samples", "3", "--json"], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "NEMO_SCRIPTED_DIR": str(folder)})
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["samples"]["summary"] == "2/3 agree on 2200", done.stderr
