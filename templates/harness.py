@@ -26,6 +26,7 @@ import os
 import sys
 import time
 import traceback
+import types
 
 INFINITY_TEST_BOUND = 1e9
 """Box used to show which variables run away in an unbounded model."""
@@ -561,6 +562,18 @@ def simulate(module_path, data_path, decisions_path):
     return verdict
 
 
+def _score(argv):
+    """`score SIMULATOR DATA BATCH OUT`: the simulator gate's checks or the probe's neighbours, by
+    scorer.py copied beside this file into the run folder (a mode of the harness, so that warm
+    workers, which run only the harness, take these jobs too)."""
+    spec = importlib.util.spec_from_file_location("nemo_scorer", os.path.join(os.getcwd(), "scorer.py"))
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+    tools = types.SimpleNamespace(load_module=load_module, error_payload=error_payload, write_json=write_json,
+                                  _clean=_clean)
+    return scorer.main(argv, harness=tools)
+
+
 def _namespace_pids():
     """The processes of this PID namespace when it is a sandbox's own (pid 1 is bubblewrap), else None:
     outside one, /proc lists the whole machine and says nothing about this run."""
@@ -612,6 +625,8 @@ def main(argv):
     elif mode == "simulate" and len(argv) >= 6:
         out = argv[5]
         run = lambda: simulate(argv[2], argv[3], argv[4])  # noqa: E731
+    elif mode == "score" and len(argv) >= 6:
+        return _score(argv[1:])
     else:
         sys.stderr.write(__doc__)
         return 2

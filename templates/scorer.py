@@ -1,8 +1,11 @@
 """Scores many decisions with one generated simulator, in one sandboxed process.
 
-Copied next to harness.py into a run folder and started as
+Copied next to harness.py into a run folder and started through the harness (so that warm workers
+take these jobs too) as
 
-    python -I -B scorer.py SIMULATOR.py DATA.json BATCH.json RESULT.json
+    python -I -B harness.py score SIMULATOR.py DATA.json BATCH.json RESULT.json
+
+or directly as `python -I -B scorer.py SIMULATOR.py DATA.json BATCH.json RESULT.json`.
 
 BATCH.json is one of
     {"checks": [CHECK, ...], "shape": DECISIONS | null, "own_checks": bool}
@@ -170,13 +173,14 @@ def run(harness, module_path, data_path, batch_path):
     return {"ok": True, "scores": scores, "elapsed": time.perf_counter() - t0}
 
 
-def main(argv):
+def main(argv, harness=None):
+    """argv: [program, SIMULATOR, DATA, BATCH, OUT]; `harness` gives the harness's helpers when the
+    harness itself runs this (its `score` mode), else harness.py is loaded from this folder."""
     if len(argv) < 5:
         sys.stderr.write(__doc__)
         return 2
-    harness = None
     try:
-        harness = _harness()
+        harness = harness or _harness()
         payload = run(harness, argv[1], argv[2], argv[3])
     except MemoryError as exc:
         payload = harness.error_payload("score", exc)

@@ -53,13 +53,14 @@ async def score_batch(sandbox: Sandbox, simulator: Path, folder: Path, data_file
         (folder / "batch.json").write_text(jsonio.dumps(batch, True), encoding="utf-8")
 
     await asyncio.to_thread(stage)
-    argv = [sys.executable, "-I", "-B", SCORER, "simulator.py", "data.json", "batch.json", "result.json"]
+    argv = [sys.executable, "-I", "-B", "harness.py", "score", "simulator.py", "data.json", "batch.json", "result.json"]
     limits = limits_for(settings)
     if wall is not None:
         limits = replace(limits, wall_seconds=min(limits.wall_seconds, wall),
                          cpu_seconds=min(limits.cpu_seconds or wall, wall))
     result = await sandbox.run(argv, cwd=folder, limits=limits, env=clean_env())
-    (folder / "scorer.log").write_text(f"$ {' '.join(argv)}\n--- stdout ---\n{result.stdout}\n"
+    marker = " (in a warm worker)" if result.warm else ""
+    (folder / "scorer.log").write_text(f"$ {' '.join(argv)}{marker}\n--- stdout ---\n{result.stdout}\n"
                                        f"--- stderr ---\n{result.stderr}\n", encoding="utf-8")
     payload = await asyncio.to_thread(_read, folder / "result.json")
     limit = result.limit or _payload_limit(payload)

@@ -68,7 +68,7 @@ from .local import LocalSandbox, _Capture, _classify, _rlimits
 HARNESS = "harness.py"
 ROOT_PREFIX = "nemo-warm-"
 """The pool's folder in the temporary directory: nemo-warm-XXXX/{owner, wN-G/{job,home,tmp,private}, wN-G.log}."""
-MODES = ("optimize", "simulate")
+MODES = ("optimize", "simulate", "score")
 COPY_BACK_BYTES = 64 * 1024 * 1024
 """At most this much of what a job wrote is copied back into the run folder."""
 STAGE_BYTES = 256 * 1024 * 1024

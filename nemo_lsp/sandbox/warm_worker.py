@@ -132,6 +132,11 @@ def warm_up(harness, folder):
     from pyomo.repn.linear import LinearRepnVisitor  # noqa: F401
 
     status = exercise(harness, folder, ("direct", "pyomo"))
+    try:  # SCIP for the nonlinear classes, when installed: its import alone is about 0.2 s per job
+        import pyscipopt  # noqa: F401
+        from pyomo.contrib.solver.solvers.scip import base  # noqa: F401
+    except Exception:  # noqa: BLE001 - without SCIP (or its Pyomo interface) the worker stays as it was
+        pass
     numpy.random.seed()  # the first reseed costs 12 ms; each child reseeds (fresh entropy) in 0.4 ms
     highspy.Highs.resetGlobalScheduler(True)  # HiGHS's worker threads must not exist at fork time
     return status

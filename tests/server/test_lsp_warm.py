@@ -66,6 +66,8 @@ async def test_the_server_starts_warm_workers_and_the_first_save_runs_in_one(tmp
         assert (await run_on_save(client, uri)).message == "validated"
         log = (tmp_path / ".nemo" / "diet" / "run" / "optimizer.log").read_text(encoding="utf-8")
         assert log.splitlines()[0].endswith("(in a warm worker)")
+        probe = next((tmp_path / ".nemo" / "diet").rglob("scorer.log")).read_text(encoding="utf-8")
+        assert probe.splitlines()[0].endswith("(in a warm worker)")  # the falsification probe, too
         await client.shutdown_session()
         await wait_until(lambda: not warm_workers(pid), "the warm workers to stop with the server", timeout=10)
     finally:
