@@ -250,7 +250,9 @@ async def _pipeline(spec_path: Path, analysis: Analysis, settings: Settings, fin
         r = await _judge(opt, sandbox, analysis, settings, layout, modules, files, timings, progress,
                          repaired=round_no > 0)
         if sim_gate.ok:  # an untrusted simulator's verdicts, and so its neighbours' scores, do not count
-            r, probed = await _falsify(r, sandbox, analysis, settings, layout, modules, timings, progress)
+            exact = agent.name == "formal" and backend.problem is not None and backend.problem.name == "LP" \
+                and is_ours("optimizer", layout, manifest)
+            r, probed = await _falsify(r, sandbox, analysis, settings, layout, modules, timings, progress, exact)
             common["probe"] = probed.to_json()
         if not sim_gate.ok or not _repairable(r) or round_no >= rounds:
             break
@@ -402,11 +404,18 @@ async def _simulator_gate(sandbox: Any, analysis: Analysis, agent: Any, settings
 
 
 async def _falsify(r: _Round, sandbox: Any, analysis: Analysis, settings: Settings, layout: Layout,
-                   modules: dict[str, Path], timings: dict[str, float], progress: Progress) -> tuple[_Round, Probe]:
-    """After an answer validates, the probe looks for a better feasible neighbour; one rejects the answer."""
+                   modules: dict[str, Path], timings: dict[str, float], progress: Progress,
+                   exact: bool = False) -> tuple[_Round, Probe]:
+    """After an answer validates, the probe looks for a better feasible neighbour; one rejects the answer.
+
+    `exact`: an LP the formal agent compiled (unedited) and HiGHS proved optimal; a single move
+    cannot beat a proven LP optimum, so the probe's time is saved (MILPs are probed: a MIP may stop
+    within its gap)."""
     v = r.validation
     if v is None or v.outcome != "validated" or v.verdict is None or v.solution is None:
         return r, Probe("skipped: the answer did not validate")
+    if exact:
+        return r, Probe("skipped: a proven LP optimum of the formal agent's unedited model")
     model_sense = analysis.model.objective.sense if analysis.model is not None and analysis.model.objective else None
     progress("falsification probe: scoring neighbours of the answer", 96)
     t0 = time.perf_counter()
