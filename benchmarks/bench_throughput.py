@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     p = argparse.ArgumentParser()
     p.add_argument("repeat", nargs="?", type=int, default=3)
     p.add_argument("--sandbox", default="local", help="where generated code runs (local, warm...)")
+    p.add_argument("--cold", action="store_true", help="no warm workers (`nemo bench --warm-workers 0`)")
     args = p.parse_args(argv)
     repeat = args.repeat
     with tempfile.TemporaryDirectory(prefix="nemo-bench-throughput-") as tmp:
@@ -101,12 +102,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             for workers in (1, 2):
                 out = Path(tmp) / f"replay-{workers}-{k}"
                 runs[workers].append(bench(out, "--agent", "replay", "--base-url", str(source),
-                                           "--workers", str(workers), "--sandbox", args.sandbox))
+                                           "--workers", str(workers), "--sandbox", args.sandbox,
+                                           *(["--warm-workers", "0"] if args.cold else [])))
                 engine_time[workers].append(statistics.fmean(engine_seconds(out)))
                 if workers == 1:
                     wall, seconds, n = runs[1][-1]
                     overheads.append(seconds / n - statistics.fmean(engine_seconds(out)))
-        print(f"nemo bench, replay agent, sandbox {args.sandbox}, {runs[1][0][2]} problems, {os.cpu_count()} CPUs, "
+        print(f"nemo bench, replay agent, sandbox {args.sandbox}{' (cold)' if args.cold else ' (warm workers)'}, "
+              f"{runs[1][0][2]} problems, {os.cpu_count()} CPUs, "
               f"{repeat} runs each (median)")
         print(f"{'workers':>8} {'problems/min':>13} {'s/problem':>10} {'process wall (s)':>17}")
         rate = {}
