@@ -285,6 +285,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(f"  {pkg:15s} MISSING")
     print(f"  bubblewrap      {shutil.which('bwrap') or 'not installed (apt-get install bubblewrap)'}")
     print(f"  sandbox local   {get_sandbox('local').isolation()}")
+    from .sandbox import Limits, pids
+
+    cap = (f"pids cgroup, {Limits().processes} processes and threads per run" if pids.available()
+           else "none beyond the rlimits (no writable pids cgroup for this user)")
+    print(f"  process cap     {cap}")
     from .sandbox.docker_sandbox import docker_status
 
     ok, why = docker_status()

@@ -52,3 +52,11 @@ def test_doctor_exits_0_and_names_pyomo_and_highspy_versions(tmp_path: Path) -> 
         lines = [ln for ln in run.stdout.splitlines() if ln.split()[:1] == [pkg]]
         assert lines, f"{pkg} not named:\n{run.stdout}"
         assert md.version(pkg) in lines[0]
+
+
+def test_doctor_says_whether_runs_get_a_process_cap(tmp_path: Path) -> None:
+    from nemo_lsp.sandbox import pids
+
+    run = nemo("doctor", cwd=tmp_path)
+    (line,) = [ln for ln in run.stdout.splitlines() if ln.strip().startswith("process cap")]
+    assert ("pids cgroup, 512 processes" in line) == pids.available(), line
